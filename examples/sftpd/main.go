@@ -1,0 +1,265 @@
+// Command sftpd is sftpkit's ready-made SFTP server.
+//
+// With no arguments it listens on 127.0.0.1:2022, keeps its state under
+// ./sftpd-data (host keys, the demo account's password hash) and serves each
+// account from ./sftpd-data/home/<name>, jailed there. At first start it
+// creates the account "demo" and prints its password once:
+//
+//	go run ./examples/sftpd
+//	sftp -P 2022 demo@127.0.0.1
+//
+// Flags:
+//
+//	-listen ADDR           address to listen on (repeatable; default 127.0.0.1:2022)
+//	-data DIR              state directory (default ./sftpd-data)
+//	-root DIR              accounts live in DIR/<name> (default DATA/home)
+//	-user NAME             the account name (default demo)
+//	-password PASS         the account's password
+//	-authorized-keys FILE  the account's authorized_keys file
+//	-host-key FILE         OpenSSH private host key, created as ed25519 when
+//	                       missing (repeatable; default DATA/ssh_host_ed25519_key
+//	                       and DATA/ssh_host_ecdsa_key)
+//	-v                     log every operation at debug level
+//
+// With -password and -authorized-keys, either credential logs in. With
+// neither, a random password is generated once and its hash kept in
+// DATA/passwords. Ctrl-C shuts down gracefully: transfers in flight finish
+// first; a second Ctrl-C stops at once.
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/sftpkit/sftpkit/auth"
+	"github.com/sftpkit/sftpkit/keys"
+	"github.com/sftpkit/sftpkit/sftpserver"
+)
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+type options struct {
+	listen   listFlag
+	hostKeys listFlag
+	data     string
+	root     string
+	user     string
+	password string
+	keysFile string
+	verbose  bool
+}
+
+func main() {
+	var o options
+	fs := flag.NewFlagSet("sftpd", flag.ExitOnError)
+	fs.Var(&o.listen, "listen", "address to listen on (repeatable; default 127.0.0.1:2022)")
+	fs.Var(&o.hostKeys, "host-key", "OpenSSH private host key file, created as ed25519 when missing (repeatable)")
+	fs.StringVar(&o.data, "data", "sftpd-data", "state directory: host keys and the generated password's hash")
+	fs.StringVar(&o.root, "root", "", "directory holding the accounts' homes, DIR/<name> (default DATA/home)")
+	fs.StringVar(&o.user, "user", "demo", "account name")
+	fs.StringVar(&o.password, "password", "", "the account's password")
+	fs.StringVar(&o.keysFile, "authorized-keys", "", "the account's authorized_keys file")
+	fs.BoolVar(&o.verbose, "v", false, "debug logging")
+	fs.Parse(os.Args[1:])
+
+	level := slog.LevelInfo
+	if o.verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if err := run(o, log, os.Stdout); err != nil {
+		log.Error("sftpd: " + err.Error())
+		os.Exit(1)
+	}
+}
+
+func run(o options, log *slog.Logger, out io.Writer) error {
+	if len(o.listen) == 0 {
+		o.listen = listFlag{"127.0.0.1:2022"}
+	}
+	if o.root == "" {
+		o.root = filepath.Join(o.data, "home")
+	}
+	if err := os.MkdirAll(o.root, 0o700); err != nil {
+		return err
+	}
+
+	hostKeys, err := loadHostKeys(o, log)
+	if err != nil {
+		return err
+	}
+	account, err := loadAccount(o, out)
+	if err != nil {
+		return err
+	}
+	authn, err := auth.NewStatic(account)
+	if err != nil {
+		return err
+	}
+
+	srv := &sftpserver.Server{
+		Addrs:    o.listen,
+		HostKeys: hostKeys,
+		Auth:     authn,
+		Root:     o.root,
+		Logger:   log,
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("sftpd: listening", "addrs", strings.Join(o.listen, ","), "root", o.root, "user", o.user)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	stop() // a second Ctrl-C now kills the process the default way
+	log.Info("sftpd: shutting down; waiting for transfers in flight (Ctrl-C again to stop now)")
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		cancel()
+	}()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("sftpd: graceful shutdown interrupted; closing connections", "err", err)
+		srv.Close()
+	}
+	if err := <-errc; !errors.Is(err, sftpserver.ErrServerClosed) {
+		return err
+	}
+	log.Info("sftpd: stopped")
+	return nil
+}
+
+func loadHostKeys(o options, log *slog.Logger) ([]ssh.Signer, error) {
+	type spec struct {
+		path string
+		alg  keys.Algorithm
+	}
+	var specs []spec
+	for _, p := range o.hostKeys {
+		specs = append(specs, spec{p, keys.Ed25519})
+	}
+	if len(specs) == 0 {
+		specs = []spec{
+			{filepath.Join(o.data, "ssh_host_ed25519_key"), keys.Ed25519},
+			{filepath.Join(o.data, "ssh_host_ecdsa_key"), keys.ECDSAP256},
+		}
+	}
+	var signers []ssh.Signer
+	for _, s := range specs {
+		k, created, err := keys.LoadOrCreateHostKey(s.path, s.alg)
+		if err != nil {
+			return nil, err
+		}
+		if created {
+			log.Info("sftpd: created host key", "file", s.path, "fingerprint", ssh.FingerprintSHA256(k.PublicKey()))
+		}
+		signers = append(signers, k)
+	}
+	return signers, nil
+}
+
+// loadAccount builds the one account from the flags; with no credential
+// flags it uses (or creates, printing the password once) the password kept
+// hashed in DATA/passwords.
+func loadAccount(o options, out io.Writer) (auth.Account, error) {
+	a := auth.Account{Name: o.user}
+	if o.keysFile != "" {
+		ks, warnings, err := keys.LoadAuthorizedKeys(o.keysFile)
+		if err != nil {
+			return a, err
+		}
+		for _, w := range warnings {
+			fmt.Fprintf(os.Stderr, "sftpd: %s\n", w)
+		}
+		a.AuthorizedKeys = ks
+	}
+	if o.password != "" {
+		h, err := auth.HashPassword(o.password)
+		if err != nil {
+			return a, err
+		}
+		a.PasswordHash = h
+	}
+	if o.password != "" || o.keysFile != "" {
+		return a, nil
+	}
+	file := filepath.Join(o.data, "passwords")
+	if h, ok, err := lookupHash(file, o.user); err != nil {
+		return a, err
+	} else if ok {
+		a.PasswordHash = h
+		fmt.Fprintf(out, "account %q: password set at first start (hash in %s)\n", o.user, file)
+		return a, nil
+	}
+	pw := rand.Text()
+	h, err := auth.HashPassword(pw)
+	if err != nil {
+		return a, err
+	}
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return a, err
+	}
+	if _, err := fmt.Fprintf(f, "%s:%s\n", o.user, h); err != nil {
+		f.Close()
+		return a, err
+	}
+	if err := f.Close(); err != nil {
+		return a, err
+	}
+	a.PasswordHash = h
+	fmt.Fprintf(out, "created account %q with password %s\n(shown once; only its hash is kept, in %s)\n", o.user, pw, file)
+	return a, nil
+}
+
+// lookupHash finds name's hash in a "name:hash" file.
+func lookupHash(file, name string) (string, bool, error) {
+	f, err := os.Open(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		user, hash, ok := strings.Cut(line, ":")
+		if !ok {
+			return "", false, fmt.Errorf("%s:%d: want name:hash", file, n)
+		}
+		if user == name {
+			return hash, true, nil
+		}
+	}
+	return "", false, sc.Err()
+}

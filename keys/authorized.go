@@ -1,0 +1,489 @@
+package keys
+
+import (
+	"bytes"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// MaxFileSize is the largest authorized-keys file [LoadAuthorizedKeys]
+// reads (100 KiB). A larger file is ignored with a [WarnFileTooLarge]
+// warning (KEY-08).
+const MaxFileSize = 100 << 10
+
+// MinRSABits is the smallest RSA modulus accepted in an authorized key.
+const MinRSABits = 2048
+
+// ErrPrivateKey is wrapped by the error returned when private-key material
+// is found in authorized-keys input (KEY-07). No key of that input is used.
+var ErrPrivateKey = errors.New("private key material found; no key of this input is used")
+
+// ParseError is the error [ParseAuthorizedKeys] and [LoadAuthorizedKeys]
+// return when the input as a whole is refused. It names where the problem
+// is, never the content of the line.
+type ParseError struct {
+	// File is the file that was read; empty for ParseAuthorizedKeys.
+	File string
+	// Line is the 1-based line number, or 0 when the problem is not tied to
+	// one line.
+	Line int
+	// Err is the problem; it wraps ErrPrivateKey when private-key material
+	// was found.
+	Err error
+}
+
+func (e *ParseError) Error() string {
+	return "keys: " + location(e.File, e.Line) + ": " + e.Err.Error()
+}
+
+// Unwrap returns e.Err.
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// WarningKind classifies a [Warning].
+type WarningKind string
+
+// Kinds of warnings. Each names a line or file that was skipped while the
+// rest of the input was still used.
+const (
+	// WarnInvalidLine: the line is not a public key (KEY-04).
+	WarnInvalidLine WarningKind = "invalid-line"
+	// WarnOptions: the line carries authorized_keys options, or an RFC 4716
+	// block carries headers, that are not interpreted (KEY-05).
+	WarnOptions WarningKind = "options"
+	// WarnUnsupportedKey: a well-formed key of a refused kind: DSA, a
+	// certificate, RSA shorter than MinRSABits, or an unknown type (KEY-09).
+	WarnUnsupportedKey WarningKind = "unsupported-key"
+	// WarnFileTooLarge: the file is larger than MaxFileSize and was not
+	// read (KEY-08).
+	WarnFileTooLarge WarningKind = "file-too-large"
+)
+
+// Warning reports a line or file skipped while reading authorized keys. The
+// caller turns it into an event (for example keys.invalid, SFTPPlus 20119).
+type Warning struct {
+	// File is the file that was read; empty for ParseAuthorizedKeys.
+	File string
+	// Line is the 1-based line number, or 0 for the whole file.
+	Line int
+	// Kind classifies the problem.
+	Kind WarningKind
+	// Detail describes the problem in fixed words; it never contains key
+	// material or other text from the line.
+	Detail string
+}
+
+// String formats w as "file:line: detail" (or "line N: detail").
+func (w Warning) String() string {
+	return location(w.File, w.Line) + ": " + w.Detail
+}
+
+func location(file string, line int) string {
+	switch {
+	case file != "" && line > 0:
+		return file + ":" + strconv.Itoa(line)
+	case file != "":
+		return file
+	case line > 0:
+		return "line " + strconv.Itoa(line)
+	default:
+		return "input"
+	}
+}
+
+// ParseAuthorizedKeys parses the content of an authorized_keys file (see
+// the package documentation for the rules). It returns the accepted keys,
+// without duplicates and in file order, and a warning for every skipped
+// line. The error is non-nil only when the input as a whole is refused: it
+// is then a *[ParseError], wrapping [ErrPrivateKey] when private-key
+// material was found, and no key is returned.
+func ParseAuthorizedKeys(data []byte) ([]ssh.PublicKey, []Warning, error) {
+	if err := findPrivateKey(data); err != nil {
+		return nil, nil, err
+	}
+	p := parser{seen: make(map[string]bool)}
+	p.parse(data)
+	return p.keys, p.warnings, nil
+}
+
+// LoadAuthorizedKeys reads the authorized keys at path with the rules of
+// [ParseAuthorizedKeys]. When path is a directory, every regular file in it
+// is read (not recursively, hidden files included, in name order) and the
+// keys are merged (KEY-03); private-key material in any of them refuses
+// them all (KEY-07). A file larger than [MaxFileSize] is skipped with a
+// warning (KEY-08).
+//
+// A missing path gives an error wrapping fs.ErrNotExist; the caller decides
+// what it means (KEY-03: key login fails, password login is unaffected). A
+// file or directory entry that cannot be examined or read fails the whole
+// load, since it might hold a private key. Errors and warnings name the
+// file and line. Nothing is cached: call it at every login (KEY-10).
+func LoadAuthorizedKeys(path string) ([]ssh.PublicKey, []Warning, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("keys: %w", err)
+	}
+	if !fi.IsDir() {
+		return loadFiles([]string{path})
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("keys: %w", err)
+	}
+	var files []string
+	for _, e := range entries {
+		name := filepath.Join(path, e.Name())
+		st, err := os.Stat(name) // follows symlinks, like opening the file would
+		if err != nil {
+			return nil, nil, fmt.Errorf("keys: %w", err)
+		}
+		if st.Mode().IsRegular() {
+			files = append(files, name)
+		}
+	}
+	return loadFiles(files)
+}
+
+func loadFiles(files []string) ([]ssh.PublicKey, []Warning, error) {
+	var (
+		out      []ssh.PublicKey
+		warnings []Warning
+		seen     = make(map[string]bool)
+	)
+	for _, name := range files {
+		data, w, err := readKeyFile(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		if w != nil {
+			warnings = append(warnings, *w)
+			continue
+		}
+		keys, ws, err := ParseAuthorizedKeys(data)
+		if err != nil {
+			var pe *ParseError
+			if errors.As(err, &pe) {
+				pe.File = name
+			}
+			return nil, nil, err
+		}
+		for i := range ws {
+			ws[i].File = name
+		}
+		warnings = append(warnings, ws...)
+		for _, k := range keys {
+			if m := string(k.Marshal()); !seen[m] {
+				seen[m] = true
+				out = append(out, k)
+			}
+		}
+	}
+	return out, warnings, nil
+}
+
+// readKeyFile reads a regular file of at most MaxFileSize bytes. A larger
+// file gives a warning and no data.
+func readKeyFile(name string) ([]byte, *Warning, error) {
+	st, err := os.Stat(name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("keys: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		// Checked before opening: opening a FIFO would block.
+		return nil, nil, &ParseError{File: name, Err: errors.New("not a regular file")}
+	}
+	tooLarge := &Warning{File: name, Kind: WarnFileTooLarge,
+		Detail: fmt.Sprintf("file larger than %d bytes ignored", MaxFileSize)}
+	if st.Size() > MaxFileSize {
+		return nil, tooLarge, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("keys: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("keys: %w", err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, tooLarge, nil
+	}
+	return data, nil, nil
+}
+
+// findPrivateKey looks for private-key material anywhere in data (KEY-07).
+// It errs on the side of refusing: a comment quoting a PEM private-key
+// header also refuses the input.
+func findPrivateKey(data []byte) error {
+	// A bare DER private key (no PEM armour) is recognised as a whole file.
+	if _, err := x509.ParsePKCS8PrivateKey(data); err == nil {
+		return &ParseError{Err: fmt.Errorf("%w (DER PKCS#8 private key)", ErrPrivateKey)}
+	}
+	if _, err := x509.ParsePKCS1PrivateKey(data); err == nil {
+		return &ParseError{Err: fmt.Errorf("%w (DER PKCS#1 private key)", ErrPrivateKey)}
+	}
+	if _, err := x509.ParseECPrivateKey(data); err == nil {
+		return &ParseError{Err: fmt.Errorf("%w (DER EC private key)", ErrPrivateKey)}
+	}
+	for n, line := range lines(data) {
+		if what := privateKeyMarker(line); what != "" {
+			return &ParseError{Line: n, Err: fmt.Errorf("%w (%s)", ErrPrivateKey, what)}
+		}
+	}
+	return nil
+}
+
+func privateKeyMarker(line string) string {
+	switch {
+	case strings.Contains(line, "-----BEGIN") && strings.Contains(line, "PRIVATE KEY"):
+		return "PEM private key block"
+	case strings.Contains(line, "---- BEGIN") && strings.Contains(line, "PRIVATE KEY"):
+		return "SSH2 private key block"
+	case strings.Contains(line, "SSH PRIVATE KEY FILE FORMAT"):
+		return "SSH1 private key file"
+	case strings.Contains(line, "PuTTY-User-Key-File-"), strings.HasPrefix(line, "Private-Lines:"),
+		strings.HasPrefix(line, "Private-MAC:"):
+		return "PuTTY private key"
+	// "openssh-key-v1\0" is the magic of the OpenSSH private key format;
+	// b3BlbnNzaC1rZXktdjE is its base64 form, as found inside the PEM body.
+	case strings.Contains(line, "openssh-key-v1\x00"), strings.Contains(line, "b3BlbnNzaC1rZXktdjE"):
+		return "openssh-key-v1 private key blob"
+	}
+	return ""
+}
+
+// lines yields the 1-based number and the content of each line of data,
+// without the line end (LF or CRLF), surrounding blanks or a leading BOM.
+func lines(data []byte) func(yield func(int, string) bool) {
+	return func(yield func(int, string) bool) {
+		data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+		n := 0
+		for len(data) > 0 {
+			n++
+			var line []byte
+			if i := bytes.IndexByte(data, '\n'); i >= 0 {
+				line, data = data[:i], data[i+1:]
+			} else {
+				line, data = data, nil
+			}
+			if !yield(n, string(bytes.Trim(line, " \t\r"))) {
+				return
+			}
+		}
+	}
+}
+
+type parser struct {
+	keys     []ssh.PublicKey
+	warnings []Warning
+	seen     map[string]bool
+}
+
+func (p *parser) warn(line int, kind WarningKind, detail string) {
+	p.warnings = append(p.warnings, Warning{Line: line, Kind: kind, Detail: detail})
+}
+
+func (p *parser) add(k ssh.PublicKey) {
+	if m := string(k.Marshal()); !p.seen[m] {
+		p.seen[m] = true
+		p.keys = append(p.keys, k)
+	}
+}
+
+const (
+	rfc4716Begin = "---- BEGIN SSH2 PUBLIC KEY ----"
+	rfc4716End   = "---- END SSH2 PUBLIC KEY ----"
+)
+
+// rfc4716Block collects one RFC 4716 block while it is being read.
+type rfc4716Block struct {
+	start        int
+	body         strings.Builder
+	inBody       bool
+	continuation bool // the previous header line ended in a backslash
+	badHeader    bool
+}
+
+func (p *parser) parse(data []byte) {
+	var block *rfc4716Block
+	for n, line := range lines(data) {
+		if block != nil {
+			switch p.blockLine(block, line) {
+			case blockMore:
+				continue
+			case blockDone:
+				block = nil
+				continue
+			}
+			// The block ended without its END line: report it and read
+			// this line as an ordinary one.
+			p.warn(block.start, WarnInvalidLine, "RFC 4716 block without END line")
+			block = nil
+		}
+		switch {
+		case line == "" || line[0] == '#':
+		case line == rfc4716Begin:
+			block = &rfc4716Block{start: n}
+		default:
+			p.line(n, line)
+		}
+	}
+	if block != nil {
+		p.warn(block.start, WarnInvalidLine, "RFC 4716 block without END line")
+	}
+}
+
+type blockState int
+
+const (
+	blockMore   blockState = iota // the line belongs to the block
+	blockDone                     // the line ended the block
+	blockBroken                   // the line cannot belong to the block
+)
+
+// blockLine consumes one line inside an RFC 4716 block.
+func (p *parser) blockLine(b *rfc4716Block, line string) blockState {
+	switch {
+	case line == rfc4716End:
+		p.finishBlock(b)
+		return blockDone
+	case b.continuation:
+		b.continuation = strings.HasSuffix(line, "\\")
+		return blockMore
+	case !b.inBody && strings.Contains(line, ":"):
+		tag, _, _ := strings.Cut(line, ":")
+		switch strings.ToLower(strings.TrimSpace(tag)) {
+		case "comment", "subject":
+		default:
+			b.badHeader = true
+		}
+		b.continuation = strings.HasSuffix(line, "\\")
+		return blockMore
+	case isBase64(line):
+		b.inBody = true
+		b.body.WriteString(line)
+		return blockMore
+	}
+	return blockBroken
+}
+
+func (p *parser) finishBlock(b *rfc4716Block) {
+	if b.badHeader {
+		p.warn(b.start, WarnOptions, "RFC 4716 block has headers other than Comment and Subject, which are not interpreted")
+		return
+	}
+	blob, err := base64.StdEncoding.DecodeString(b.body.String())
+	if err != nil {
+		p.warn(b.start, WarnInvalidLine, "RFC 4716 block: key data is not valid base64")
+		return
+	}
+	p.blob(b.start, "", blob)
+}
+
+func isBase64(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '=') {
+			return false
+		}
+	}
+	return true
+}
+
+// knownKeyType reports whether typ is a key type name this package knows,
+// accepted or not, so that a line starting with it is read as a key line.
+func knownKeyType(typ string) bool {
+	switch typ {
+	case ssh.KeyAlgoED25519, ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521,
+		ssh.KeyAlgoRSA, ssh.KeyAlgoSKED25519, ssh.KeyAlgoSKECDSA256, ssh.InsecureKeyAlgoDSA,
+		ssh.KeyAlgoMLDSA44, ssh.KeyAlgoMLDSA65, ssh.KeyAlgoMLDSA87:
+		return true
+	}
+	return strings.HasSuffix(typ, "-cert-v01@openssh.com") || strings.HasSuffix(typ, "-cert-v01@golang.org")
+}
+
+// line parses one OpenSSH authorized_keys line (not blank, not a comment).
+func (p *parser) line(n int, line string) {
+	typ, rest, _ := strings.Cut(strings.ReplaceAll(line, "\t", " "), " ")
+	if !knownKeyType(typ) {
+		// Not a key type: either options precede the key (KEY-05) or the
+		// line is garbage (KEY-04).
+		if _, _, opts, _, err := ssh.ParseAuthorizedKey([]byte(line)); err == nil && len(opts) > 0 {
+			p.warn(n, WarnOptions, "line has authorized_keys options, which are not interpreted")
+			return
+		}
+		p.warn(n, WarnInvalidLine, "not a public key line")
+		return
+	}
+	b64, _, _ := strings.Cut(strings.TrimLeft(rest, " "), " ")
+	if b64 == "" {
+		p.warn(n, WarnInvalidLine, "key data missing")
+		return
+	}
+	blob, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		blob, err = base64.RawStdEncoding.DecodeString(b64)
+	}
+	if err != nil {
+		p.warn(n, WarnInvalidLine, "key data is not valid base64")
+		return
+	}
+	p.blob(n, typ, blob)
+}
+
+// blob parses the wire form of a key and applies the type policy. typ is
+// the declared type of an OpenSSH line, or "" for an RFC 4716 block.
+func (p *parser) blob(n int, typ string, blob []byte) {
+	k, err := ssh.ParsePublicKey(blob)
+	if err != nil {
+		p.warn(n, WarnInvalidLine, "key data does not parse as a public key")
+		return
+	}
+	if typ != "" && k.Type() != typ {
+		p.warn(n, WarnInvalidLine, fmt.Sprintf("declared type %s does not match the key data", typ))
+		return
+	}
+	if reason := refused(k); reason != "" {
+		p.warn(n, WarnUnsupportedKey, reason)
+		return
+	}
+	p.add(k)
+}
+
+// refused says why k is not accepted as an authorized key, or "" (KEY-09).
+func refused(k ssh.PublicKey) string {
+	if _, ok := k.(*ssh.Certificate); ok {
+		return "certificates are not accepted as authorized keys"
+	}
+	switch k.Type() {
+	case ssh.KeyAlgoED25519, ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521,
+		ssh.KeyAlgoSKED25519, ssh.KeyAlgoSKECDSA256:
+		return ""
+	case ssh.KeyAlgoRSA:
+		ck, ok := k.(ssh.CryptoPublicKey)
+		if !ok {
+			return "RSA key of unknown size"
+		}
+		rk, ok := ck.CryptoPublicKey().(*rsa.PublicKey)
+		if !ok || rk.N.BitLen() < MinRSABits {
+			return fmt.Sprintf("RSA key shorter than %d bits", MinRSABits)
+		}
+		return ""
+	case ssh.InsecureKeyAlgoDSA:
+		return "DSA keys are not accepted"
+	}
+	return fmt.Sprintf("key type %s is not accepted", k.Type())
+}

@@ -1,0 +1,56 @@
+package sftpserver
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/afero"
+
+	"github.com/sftpkit/sftpkit/auth"
+	"github.com/sftpkit/sftpkit/internal/vpath"
+	"github.com/sftpkit/sftpkit/vfs"
+)
+
+// SessionInfo describes an authenticated SFTP session to a FileSystem.
+type SessionInfo struct {
+	Identity  *auth.Identity
+	SessionID string
+	Remote    net.Addr
+	Local     net.Addr
+}
+
+// A FileSystem gives each SFTP session its filesystem. It is the seam between
+// the server and storage: the returned afero.Fs receives canonical virtual
+// paths ("/", "/a/b") and is the whole world the session can see, so it must
+// confine itself (see package vfs). If the returned Fs implements io.Closer it
+// is closed when the session ends.
+type FileSystem interface {
+	NewFS(ctx context.Context, s SessionInfo) (afero.Fs, error)
+}
+
+// FileSystemFunc adapts a function to the FileSystem interface.
+type FileSystemFunc func(ctx context.Context, s SessionInfo) (afero.Fs, error)
+
+// NewFS calls f(ctx, s).
+func (f FileSystemFunc) NewFS(ctx context.Context, s SessionInfo) (afero.Fs, error) { return f(ctx, s) }
+
+// HomeDirs returns the default FileSystem: each account is jailed, with
+// vfs.RootFs (os.Root), in root/<account name>, a directory created with mode
+// 0700 at the account's first login. Account names that are not a single
+// valid path element are refused. opts are passed to vfs.NewRootFs.
+func HomeDirs(root string, opts ...vfs.RootOption) FileSystem {
+	return FileSystemFunc(func(ctx context.Context, s SessionInfo) (afero.Fs, error) {
+		name := s.Identity.User
+		if err := vpath.ValidName(name); err != nil {
+			return nil, fmt.Errorf("sftpserver: account name %q cannot name a home folder: %w", name, err)
+		}
+		home := filepath.Join(root, name)
+		if err := os.MkdirAll(home, 0o700); err != nil {
+			return nil, fmt.Errorf("sftpserver: creating home folder: %w", err)
+		}
+		return vfs.NewRootFs(home, opts...)
+	})
+}
