@@ -36,12 +36,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
-	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -84,13 +84,29 @@ func main() {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	if err := run(o, log, os.Stdout); err != nil {
+
+	// The first Ctrl-C (or SIGTERM) asks for a graceful shutdown, the
+	// second for an immediate one.
+	ctx, stop := context.WithCancel(context.Background())
+	hard, stopNow := context.WithCancel(context.Background())
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		log.Info("sftpd: shutting down; waiting for transfers in flight (Ctrl-C again to stop now)")
+		stop()
+		<-sig
+		stopNow()
+	}()
+	if err := run(ctx, hard, o, log, os.Stdout); err != nil {
 		log.Error("sftpd: " + err.Error())
 		os.Exit(1)
 	}
 }
 
-func run(o options, log *slog.Logger, out io.Writer) error {
+// run serves until ctx is done, then shuts down gracefully; if hard is done
+// before the transfers in flight finish, it closes every connection.
+func run(ctx, hard context.Context, o options, log *slog.Logger, out io.Writer) error {
 	if len(o.listen) == 0 {
 		o.listen = listFlag{"127.0.0.1:2022"}
 	}
@@ -115,40 +131,49 @@ func run(o options, log *slog.Logger, out io.Writer) error {
 	}
 
 	srv := &sftpserver.Server{
-		Addrs:    o.listen,
 		HostKeys: hostKeys,
 		Auth:     authn,
 		Root:     o.root,
 		Logger:   log,
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("sftpd: listening", "addrs", strings.Join(o.listen, ","), "root", o.root, "user", o.user)
+	// Listen here rather than in ListenAndServe so that a busy port is
+	// reported before anything claims to be listening.
+	var listeners []net.Listener
+	for _, a := range o.listen {
+		l, err := net.Listen("tcp", a)
+		if err != nil {
+			for _, l := range listeners {
+				l.Close()
+			}
+			return err
+		}
+		listeners = append(listeners, l)
+	}
+	errc := make(chan error, len(listeners))
+	for _, l := range listeners {
+		go func() { errc <- srv.Serve(l) }()
+	}
+	addrs := make([]string, len(listeners))
+	for i, l := range listeners {
+		addrs[i] = l.Addr().String()
+	}
+	log.Info("sftpd: listening", "addrs", strings.Join(addrs, ","), "root", o.root, "user", o.user)
 
 	select {
 	case err := <-errc:
+		srv.Close()
 		return err
 	case <-ctx.Done():
 	}
-	stop() // a second Ctrl-C now kills the process the default way
-	log.Info("sftpd: shutting down; waiting for transfers in flight (Ctrl-C again to stop now)")
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-sig
-		cancel()
-	}()
-	if err := srv.Shutdown(sctx); err != nil {
+	if err := srv.Shutdown(hard); err != nil {
 		log.Warn("sftpd: graceful shutdown interrupted; closing connections", "err", err)
 		srv.Close()
 	}
-	if err := <-errc; !errors.Is(err, sftpserver.ErrServerClosed) {
-		return err
+	for range listeners {
+		if err := <-errc; !errors.Is(err, sftpserver.ErrServerClosed) {
+			return err
+		}
 	}
 	log.Info("sftpd: stopped")
 	return nil
