@@ -17,6 +17,7 @@ import (
 
 	"github.com/sftpkit/sftpkit/auth"
 	"github.com/sftpkit/sftpkit/internal/sftpadapter"
+	"github.com/sftpkit/sftpkit/internal/sftpwire"
 )
 
 // Virtual owner ids every session sees on its files.
@@ -285,7 +286,7 @@ func (c *serverConn) serveSFTP(ctx context.Context, id *auth.Identity, sid strin
 	ev.Type = EventSessionStart
 	s.events.emit(ev)
 
-	rs := sftp.NewRequestServer(ch, ad.Handlers())
+	rs := sftp.NewRequestServer(sftpwire.Guard(ch), ad.Handlers())
 	err = rs.Serve()
 	code := uint32(0)
 	if err != nil && !errors.Is(err, io.EOF) {

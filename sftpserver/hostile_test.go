@@ -369,3 +369,27 @@ func TestHostile_ConcurrentClients(t *testing.T) {
 		}
 	}
 }
+
+// TestHostile_PipelinedWriteOnGuessedHandle: a client that sends WRITEs on
+// the handle its OPEN will get ("1") before the HANDLE reply arrives must not
+// race pkg/sftp's handle setup (run under -race); the writes are served in
+// order after the OPEN.
+func TestHostile_PipelinedWriteOnGuessedHandle(t *testing.T) {
+	ts := sftptest.NewServer(t, nil)
+	c := ts.Dial(t, nil)
+	for round := range 20 {
+		rs := newRawSFTP(t, c)
+		rs.send(fxpOpen, u32(100), str("/pipelined"), u32(fxfWrite|fxfCreat|fxfTrunc), u32(0))
+		for i := range 8 {
+			rs.send(fxpWrite, u32(uint32(101+i)), str("1"), u64(uint64(i)), str("x"))
+		}
+		for i := range 9 {
+			typ, p := rs.recv()
+			if typ != fxpHandle && typ != fxpStatus {
+				t.Fatalf("round %d reply %d: type %d", round, i, typ)
+			}
+			_ = p
+		}
+		rs.sess.Close()
+	}
+}
