@@ -493,3 +493,43 @@ func freeAddr(t *testing.T) string {
 	defer l.Close()
 	return l.Addr().String()
 }
+
+func TestServer_AlgorithmsMustBeSupported(t *testing.T) {
+	ts := sftptest.NewServer(t, nil)
+	for _, alg := range []*ssh.Algorithms{
+		{Ciphers: []string{"3des-cbc"}},
+		{KeyExchanges: []string{"diffie-hellman-group1-sha1"}},
+		{PublicKeyAuths: []string{ssh.KeyAlgoDSA}},
+	} {
+		srv := &sftpserver.Server{HostKeys: ts.Server.HostKeys, Auth: ts.Server.Auth, Root: t.TempDir(), Algorithms: alg}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.Serve(l); err == nil || !strings.Contains(err.Error(), "SupportedAlgorithms") {
+			t.Errorf("Serve with %+v = %v, want an unsupported-algorithm error", alg, err)
+		}
+	}
+	// A restriction inside the supported set works.
+	ts2 := sftptest.NewServer(t, &sftpserver.Server{Algorithms: &ssh.Algorithms{Ciphers: []string{ssh.CipherAES128GCM}}})
+	cfg := ts2.ClientConfig()
+	cfg.Ciphers = []string{ssh.CipherChaCha20Poly1305}
+	if _, err := ssh.Dial("tcp", ts2.Addr, cfg); err == nil {
+		t.Fatal("a cipher outside the restriction was negotiated")
+	}
+	cfg.Ciphers = []string{ssh.CipherAES128GCM}
+	c, err := ssh.Dial("tcp", ts2.Addr, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+}
+
+func TestLimits_MaxConns(t *testing.T) {
+	ts := sftptest.NewServer(t, &sftpserver.Server{MaxConns: 1})
+	ts.Dial(t, nil)
+	if c, err := ssh.Dial("tcp", ts.Addr, ts.ClientConfig()); err == nil {
+		c.Close()
+		t.Fatal("second connection accepted with MaxConns=1")
+	}
+}

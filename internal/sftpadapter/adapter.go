@@ -195,33 +195,38 @@ func (a *Adapter) releaseHandle() {
 }
 
 // Fileread opens a file for reading (an OPEN with READ only).
-func (a *Adapter) Fileread(r *sftp.Request) (rd io.ReaderAt, err error) {
-	err = a.guard("open", r.Filepath, func() error {
-		h, err := a.open(r.Filepath, r.Pflags())
-		rd = h
-		return err
-	})
-	return rd, err
+func (a *Adapter) Fileread(r *sftp.Request) (io.ReaderAt, error) {
+	h, err := a.openRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
 }
 
 // Filewrite opens a file for writing (an OPEN with WRITE, APPEND, CREAT or TRUNC).
-func (a *Adapter) Filewrite(r *sftp.Request) (wr io.WriterAt, err error) {
-	err = a.guard("open", r.Filepath, func() error {
-		h, err := a.open(r.Filepath, r.Pflags())
-		wr = h
-		return err
-	})
-	return wr, err
+func (a *Adapter) Filewrite(r *sftp.Request) (io.WriterAt, error) {
+	h, err := a.openRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
 }
 
 // OpenFile opens a file for reading and writing.
-func (a *Adapter) OpenFile(r *sftp.Request) (rw sftp.WriterAtReaderAt, err error) {
-	err = a.guard("open", r.Filepath, func() error {
-		h, err := a.open(r.Filepath, r.Pflags())
-		rw = h
+func (a *Adapter) OpenFile(r *sftp.Request) (sftp.WriterAtReaderAt, error) {
+	h, err := a.openRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+func (a *Adapter) openRequest(r *sftp.Request) (h *handle, err error) {
+	err = a.guard("open", r.Filepath, func() (err error) {
+		h, err = a.open(r.Filepath, r.Pflags())
 		return err
 	})
-	return rw, err
+	return h, err
 }
 
 func (a *Adapter) open(raw string, fl sftp.FileOpenFlags) (*handle, error) {
