@@ -128,6 +128,7 @@ const (
 	fxpOpen     = 3
 	fxpClose    = 4
 	fxpRead     = 5
+	fxpStat     = 17
 	fxpWrite    = 6
 	fxpStatus   = 101
 	fxpHandle   = 102

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -370,26 +371,63 @@ func TestHostile_ConcurrentClients(t *testing.T) {
 	}
 }
 
-// TestHostile_PipelinedWriteOnGuessedHandle: a client that sends WRITEs on
-// the handle its OPEN will get ("1") before the HANDLE reply arrives must not
-// race pkg/sftp's handle setup (run under -race); the writes are served in
-// order after the OPEN.
+// TestHostile_PipelinedWriteOnGuessedHandle: a client that sends READs or
+// WRITEs on the handle an OPEN will get (handles are "1", "2", …) around that
+// OPEN must not race pkg/sftp's handle setup, which can crash the process
+// (run under -race; found by FuzzAdapter). Orderings: after the OPEN, before
+// it, and with request ids reused so that replies cannot be matched by id.
 func TestHostile_PipelinedWriteOnGuessedHandle(t *testing.T) {
 	ts := sftptest.NewServer(t, nil)
 	c := ts.Dial(t, nil)
-	for round := range 20 {
-		rs := newRawSFTP(t, c)
-		rs.send(fxpOpen, u32(100), str("/pipelined"), u32(fxfWrite|fxfCreat|fxfTrunc), u32(0))
-		for i := range 8 {
-			rs.send(fxpWrite, u32(uint32(101+i)), str("1"), u64(uint64(i)), str("x"))
-		}
-		for i := range 9 {
-			typ, p := rs.recv()
-			if typ != fxpHandle && typ != fxpStatus {
-				t.Fatalf("round %d reply %d: type %d", round, i, typ)
+	cl := ts.Client(t)
+	if err := writeSmall(cl, "/f", strings.Repeat("x", 4096)); err != nil {
+		t.Fatal(err)
+	}
+	handle := func(k int) []byte { return str(strconv.Itoa(k)) }
+	orderings := map[string]func(k int, id uint32) [][]any{
+		"writes after open": func(k int, id uint32) [][]any {
+			out := [][]any{{byte(fxpOpen), u32(id), str("/pipelined"), u32(fxfWrite | fxfCreat), u32(0)}}
+			for i := range 4 {
+				out = append(out, []any{byte(fxpWrite), u32(id + 1 + uint32(i)), handle(k), u64(uint64(i)), str("x")})
 			}
-			_ = p
-		}
-		rs.sess.Close()
+			return append(out, []any{byte(fxpClose), u32(id + 5), handle(k)})
+		},
+		"read before open": func(k int, id uint32) [][]any {
+			return [][]any{
+				{byte(fxpRead), u32(id), handle(k), u64(0), u32(10)},
+				{byte(fxpOpen), u32(id + 1), str("/f"), u32(fxfRead), u32(0)},
+				{byte(fxpClose), u32(id + 2), handle(k)},
+			}
+		},
+		"reused ids": func(k int, id uint32) [][]any {
+			return [][]any{
+				{byte(fxpStat), u32(id), str("/missing")},
+				{byte(fxpOpen), u32(id), str("/f"), u32(fxfRead), u32(0)},
+				{byte(fxpRead), u32(id), handle(k), u64(0), u32(10)},
+				{byte(fxpClose), u32(id), handle(k)},
+			}
+		},
+	}
+	for name, packets := range orderings {
+		t.Run(name, func(t *testing.T) {
+			rs := newRawSFTP(t, c)
+			defer rs.sess.Close()
+			sent := 0
+			for k := 1; k <= 200; k++ {
+				for _, p := range packets(k, uint32(k*10)) {
+					parts := make([][]byte, 0, len(p)-1)
+					for _, x := range p[1:] {
+						parts = append(parts, x.([]byte))
+					}
+					rs.send(p[0].(byte), parts...)
+					sent++
+				}
+			}
+			for range sent {
+				if typ, _ := rs.recv(); typ != fxpHandle && typ != fxpStatus && typ != fxpData {
+					t.Fatalf("unexpected reply type %d", typ)
+				}
+			}
+		})
 	}
 }

@@ -414,11 +414,9 @@ func (a *Adapter) mkdir(r *sftp.Request) (err error) {
 		return err
 	}
 	defer func() { a.observeErr(Op{Kind: OpMkdir, Path: p}, err) }()
-	mode := fs.FileMode(0o755)
-	if r.AttrFlags().Permissions {
-		mode = r.Attributes().FileMode().Perm()
-	}
-	return a.cfg.Fs.Mkdir(p, mode)
+	// pkg/sftp v1.13 does not pass MKDIR's attributes on, so the client's
+	// mode cannot be honoured; 0755 (less the process umask) it is.
+	return a.cfg.Fs.Mkdir(p, 0o755)
 }
 
 func (a *Adapter) remove(raw string, dir bool) (err error) {
@@ -480,6 +478,10 @@ func (a *Adapter) setstat(r *sftp.Request) (err error) {
 	}
 	defer func() { a.observeErr(Op{Kind: OpSetstat, Path: p}, err) }()
 	flags, attrs := r.AttrFlags(), r.Attributes()
+	if attrs == nil {
+		// pkg/sftp could not decode the attributes the flags announce.
+		return status(codeBadMessage, "malformed attributes")
+	}
 	if _, err := a.cfg.Fs.Stat(p); err != nil {
 		return err
 	}

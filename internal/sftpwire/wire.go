@@ -4,11 +4,17 @@
 // pkg/sftp registers the handle of an OPEN (a predictable "1", "2", …) before
 // its handler has finished filling in the request, and dispatches READ and
 // WRITE packets to other workers. A client that pipelines a READ or WRITE on
-// a guessed handle behind its OPEN makes pkg/sftp read the request while it
-// is still being written: a data race inside pkg/sftp. Well-behaved clients
-// never do this (they need the HANDLE reply first), so Guard simply holds
-// any READ or WRITE while an OPEN or OPENDIR is unanswered. It parses only
-// packet headers (length, type, id) and streams every payload through.
+// a guessed handle around its OPEN makes pkg/sftp read the request while it
+// is still being written: a data race inside pkg/sftp that can crash the
+// process, where nothing can recover it. Well-behaved clients never do this
+// (they need the HANDLE reply first), so Guard serialises around opens:
+//   - an OPEN or OPENDIR waits until every earlier request is answered, and
+//   - a READ or WRITE waits until the last OPEN or OPENDIR is answered.
+//
+// Replies are matched by their order, never by request id (which the client
+// chooses and may reuse): pkg/sftp answers every request exactly once, in
+// the order received. Guard parses only packet headers and streams every
+// payload through.
 //
 // Later work (answering extensions pkg/sftp lacks, coalescing replies) belongs
 // here too, keeping pkg/sftp specifics out of the server.
@@ -26,8 +32,6 @@ const (
 	typeRead    = 5
 	typeWrite   = 6
 	typeOpendir = 11
-	typeStatus  = 101
-	typeHandle  = 102
 )
 
 // Conn wraps one SFTP session's byte stream. Read is called by pkg/sftp's
@@ -35,10 +39,12 @@ const (
 type Conn struct {
 	rwc io.ReadWriteCloser
 
-	mu      sync.Mutex
-	cond    *sync.Cond
-	pending map[uint32]int // ids of OPEN/OPENDIR requests not yet answered
-	closed  bool
+	mu       sync.Mutex
+	cond     *sync.Cond
+	sent     uint64 // requests handed to pkg/sftp
+	answered uint64 // replies seen
+	lastOpen uint64 // sequence number (1-based) of the last OPEN/OPENDIR
+	closed   bool
 
 	// Inbound (client → pkg/sftp), used by Read only.
 	hdr    [9]byte
@@ -46,15 +52,15 @@ type Conn struct {
 	remain uint32 // payload bytes of the current packet still to pass through
 
 	// Outbound (pkg/sftp → client), used by Write only.
-	out     [9]byte
-	outN    int    // header bytes of the current reply collected so far
+	out     [5]byte
+	outN    int    // header bytes (length, type) of the current reply collected so far
 	outSkip uint32 // payload bytes of the current reply still to skip
 }
 
-// Guard returns rwc wrapped so that no READ or WRITE reaches pkg/sftp while
-// an OPEN or OPENDIR of the same session is unanswered.
+// Guard returns rwc wrapped so that pkg/sftp never sees a READ or WRITE
+// while an OPEN or OPENDIR is being handled.
 func Guard(rwc io.ReadWriteCloser) *Conn {
-	c := &Conn{rwc: rwc, pending: make(map[uint32]int)}
+	c := &Conn{rwc: rwc}
 	c.cond = sync.NewCond(&c.mu)
 	return c
 }
@@ -94,30 +100,29 @@ func (c *Conn) Read(p []byte) (int, error) {
 		}
 		h = c.hdr[:9]
 		rest -= 4
-		id := binary.BigEndian.Uint32(c.hdr[5:9])
-		switch typ {
-		case typeRead, typeWrite:
-			c.waitOpens()
-		case typeOpen, typeOpendir:
-			c.mu.Lock()
-			c.pending[id]++
-			c.mu.Unlock()
-		}
 	}
+	c.mu.Lock()
+	switch typ {
+	case typeOpen, typeOpendir:
+		c.waitLocked(c.sent)
+		c.lastOpen = c.sent + 1
+	case typeRead, typeWrite:
+		c.waitLocked(c.lastOpen)
+	}
+	c.sent++
+	c.mu.Unlock()
 	c.remain = rest
 	n := copy(p, h)
 	c.hdrOut = h[n:]
 	return n, nil
 }
 
-// waitOpens blocks until no OPEN or OPENDIR is unanswered, or the
-// connection is closed.
-func (c *Conn) waitOpens() {
-	c.mu.Lock()
-	for len(c.pending) > 0 && !c.closed {
+// waitLocked blocks until n replies have been seen or the connection is
+// closed. c.mu is held.
+func (c *Conn) waitLocked(n uint64) {
+	for c.answered < n && !c.closed {
 		c.cond.Wait()
 	}
-	c.mu.Unlock()
 }
 
 // Write passes pkg/sftp's replies to the client, noting which OPENs they
@@ -128,7 +133,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 }
 
 // scan follows the reply stream's framing across arbitrary write
-// boundaries and releases the OPENs that HANDLE or STATUS replies answer.
+// boundaries and counts the replies.
 func (c *Conn) scan(p []byte) {
 	for len(p) > 0 {
 		if c.outSkip > 0 {
@@ -143,31 +148,15 @@ func (c *Conn) scan(p []byte) {
 		if c.outN < len(c.out) {
 			return
 		}
-		length := binary.BigEndian.Uint32(c.out[:4])
-		typ := c.out[4]
-		id := binary.BigEndian.Uint32(c.out[5:9])
 		c.outN = 0
-		if length >= 5 {
-			c.outSkip = length - 5
+		// What follows the type byte: length counts the type too.
+		if length := binary.BigEndian.Uint32(c.out[:4]); length >= 1 {
+			c.outSkip = length - 1
 		}
-		if typ == typeHandle || typ == typeStatus {
-			c.answered(id)
-		}
-	}
-}
-
-func (c *Conn) answered(id uint32) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if n, ok := c.pending[id]; ok {
-		if n <= 1 {
-			delete(c.pending, id)
-		} else {
-			c.pending[id] = n - 1
-		}
-		if len(c.pending) == 0 {
-			c.cond.Broadcast()
-		}
+		c.mu.Lock()
+		c.answered++
+		c.cond.Broadcast()
+		c.mu.Unlock()
 	}
 }
 

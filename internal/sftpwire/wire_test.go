@@ -61,7 +61,7 @@ func TestGuard_HoldsReadWriteBehindOpen(t *testing.T) {
 	case <-time.After(50 * time.Millisecond):
 	}
 	// The HANDLE reply, written in two pieces as pkg/sftp does.
-	reply := packet(typeHandle, 7, []byte("\x00\x00\x00\x011"))
+	reply := packet(102, 7, []byte("\x00\x00\x00\x011"))
 	c.Write(reply[:3])
 	c.Write(reply[3:])
 	select {
@@ -114,5 +114,67 @@ func TestGuard_PassesShortPackets(t *testing.T) {
 	}
 	if !bytes.Equal(got, stream[:len(got)]) {
 		t.Fatalf("got %x, want a prefix of %x", got, stream)
+	}
+}
+
+// An OPEN waits until every earlier request is answered, so a READ sent
+// just before the OPEN that will create its handle cannot race it; reply
+// order counts, not ids (a STAT reusing the OPEN's id releases nothing).
+func TestGuard_OpenWaitsForEarlierRequests(t *testing.T) {
+	pr, pw := io.Pipe()
+	c := Guard(&pipeRWC{in: pr})
+	read := packet(typeRead, 9, []byte("\x00\x00\x00\x011"))
+	open := packet(typeOpen, 9, nil)
+	write := packet(typeWrite, 10, nil)
+	go pw.Write(append(append(append([]byte{}, read...), open...), write...))
+	if p, err := readPacket(c); err != nil || !bytes.Equal(p, read) {
+		t.Fatalf("READ = %x, %v", p, err)
+	}
+	got := make(chan []byte, 2)
+	go func() {
+		for range 2 {
+			p, _ := readPacket(c)
+			got <- p
+		}
+	}()
+	select {
+	case <-got:
+		t.Fatal("OPEN released while an earlier READ is unanswered")
+	case <-time.After(50 * time.Millisecond):
+	}
+	c.Write(packet(101, 9, []byte("\x00\x00\x00\x09"))) // the READ's STATUS
+	if p := <-got; !bytes.Equal(p, open) {
+		t.Fatalf("got %x, want the OPEN", p)
+	}
+	select {
+	case <-got:
+		t.Fatal("WRITE released before the OPEN was answered")
+	case <-time.After(50 * time.Millisecond):
+	}
+	c.Write(packet(101, 9, nil)) // a reply reusing id 9 is the OPEN's, by order
+	select {
+	case p := <-got:
+		if !bytes.Equal(p, write) {
+			t.Fatalf("got %x, want the WRITE", p)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("WRITE still held after the OPEN was answered")
+	}
+}
+
+// Replies are counted across arbitrary write boundaries, payloads included.
+func TestGuard_CountsRepliesAcrossWrites(t *testing.T) {
+	c := Guard(&pipeRWC{in: nil})
+	var stream []byte
+	for i := range 5 {
+		stream = append(stream, packet(103, uint32(i), bytes.Repeat([]byte{byte(i)}, 100*i))...)
+	}
+	for len(stream) > 0 {
+		k := min(len(stream), 7)
+		c.scan(stream[:k])
+		stream = stream[k:]
+	}
+	if c.answered != 5 {
+		t.Fatalf("counted %d replies, want 5", c.answered)
 	}
 }

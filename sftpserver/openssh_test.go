@@ -1,0 +1,391 @@
+package sftpserver_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"io/fs"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/sftpkit/sftpkit/auth"
+	"github.com/sftpkit/sftpkit/sftpserver"
+	"github.com/sftpkit/sftpkit/sftpserver/sftptest"
+)
+
+// opensshUser is the account the OpenSSH tests log in as.
+const opensshUser = "alice"
+
+// opensshEnv is a server plus everything OpenSSH's sftp needs to reach it:
+// a private key file, a known_hosts file pinning the host key, and askpass
+// scripts for password login.
+type opensshEnv struct {
+	ts       *sftptest.Server
+	rec      *recorder
+	home     string
+	port     string
+	dir      string // client-side scratch directory
+	key      string // OpenSSH private key file
+	kh       string // known_hosts file
+	password string
+}
+
+// needSFTP returns the path of OpenSSH's sftp binary. It skips the test when
+// the binary is missing, except on CI, which must install openssh-client.
+func needSFTP(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("sftp")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("OpenSSH sftp client not found (install openssh-client on CI): %v", err)
+		}
+		t.Skipf("OpenSSH sftp client not found: %v", err)
+	}
+	return p
+}
+
+func newOpenSSHEnv(t *testing.T) *opensshEnv {
+	t.Helper()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshPub, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := make([]byte, 12)
+	if _, err := rand.Read(pw); err != nil {
+		t.Fatal(err)
+	}
+	password := hex.EncodeToString(pw)
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := auth.NewStatic(auth.Account{Name: opensshUser, PasswordHash: hash, AuthorizedKeys: []ssh.PublicKey{sshPub}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, rec := newTestServer(t, &sftpserver.Server{Auth: a})
+	_, port, err := net.SplitHostPort(ts.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &opensshEnv{ts: ts, rec: rec, home: filepath.Join(ts.Root, opensshUser), port: port, dir: t.TempDir(), password: password}
+
+	block, err := ssh.MarshalPrivateKey(priv, "sftpkit-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.key = filepath.Join(e.dir, "id_ed25519")
+	if err := os.WriteFile(e.key, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.kh = filepath.Join(e.dir, "known_hosts")
+	line := "[127.0.0.1]:" + port + " " + string(ssh.MarshalAuthorizedKey(ts.HostKey))
+	if err := os.WriteFile(e.kh, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// askpass writes an SSH_ASKPASS script that prints password and returns its path.
+func (e *opensshEnv) askpass(t *testing.T, password string) string {
+	t.Helper()
+	f, err := os.CreateTemp(e.dir, "askpass-*.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The password is hex or a fixed word: no quoting needed.
+	if _, err := f.WriteString("#!/bin/sh\necho '" + password + "'\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(f.Name(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return f.Name()
+}
+
+// sftpResult is the outcome of one sftp run.
+type sftpResult struct {
+	err      error // from cmd.Run: nil means exit status 0
+	out      string
+	timedOut bool
+	elapsed  time.Duration
+}
+
+// runSFTP runs OpenSSH's sftp with the batch file content batch, logging in
+// with method ("key" or "password"). For password login, password is what
+// the askpass script answers.
+func (e *opensshEnv) runSFTP(t *testing.T, method, password, batch string) sftpResult {
+	t.Helper()
+	bin := needSFTP(t)
+	bf, err := os.CreateTemp(e.dir, "batch-*.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bf.WriteString(batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := bf.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	common := []string{
+		"-o", "StrictHostKeyChecking=yes",
+		"-o", "UserKnownHostsFile=" + e.kh,
+		"-o", "GlobalKnownHostsFile=/dev/null",
+		"-o", "LogLevel=ERROR",
+	}
+	var args []string
+	env := cleanEnv()
+	switch method {
+	case "key":
+		args = append([]string{"-F", "/dev/null", "-q", "-b", bf.Name(), "-P", e.port,
+			"-i", e.key,
+			"-o", "IdentitiesOnly=yes",
+			"-o", "PreferredAuthentications=publickey",
+			"-o", "BatchMode=yes",
+		}, common...)
+	case "password":
+		// BatchMode=no must come before -b: sftp adds its own
+		// "BatchMode yes" for -b and ssh keeps the first value given.
+		args = append([]string{"-F", "/dev/null", "-o", "BatchMode=no", "-q", "-b", bf.Name(), "-P", e.port,
+			"-o", "PreferredAuthentications=password,keyboard-interactive",
+			"-o", "PubkeyAuthentication=no",
+			"-o", "NumberOfPasswordPrompts=1",
+		}, common...)
+		env = append(env, "SSH_ASKPASS="+e.askpass(t, password), "SSH_ASKPASS_REQUIRE=force", "DISPLAY=:0")
+	default:
+		t.Fatalf("unknown login method %q", method)
+	}
+	args = append(args, opensshUser+"@127.0.0.1")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = e.dir
+	cmd.Env = env
+	cmd.Stdin = nil
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	// A new session has no controlling tty: ssh cannot prompt on one.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	start := time.Now()
+	err = cmd.Run()
+	r := sftpResult{err: err, out: out.String(), timedOut: ctx.Err() != nil, elapsed: time.Since(start)}
+	t.Logf("sftp (%s login) took %v", method, r.elapsed.Round(time.Millisecond))
+	if os.Getenv("SFTPKIT_DEBUG") != "" {
+		t.Logf("output:\n%s", r.out)
+	}
+	return r
+}
+
+// cleanEnv is the test's environment without an SSH agent or askpass
+// settings of the caller's, so only the credentials the test gives are used.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		switch strings.SplitN(kv, "=", 2)[0] {
+		case "SSH_AUTH_SOCK", "SSH_ASKPASS", "SSH_ASKPASS_REQUIRE", "DISPLAY":
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+// mustSucceed fails the test unless the batch exited with status 0.
+func (r sftpResult) mustSucceed(t *testing.T, what string) {
+	t.Helper()
+	if r.timedOut {
+		t.Fatalf("%s: sftp timed out after %v; output:\n%s", what, r.elapsed, r.out)
+	}
+	if r.err != nil {
+		t.Fatalf("%s: sftp failed: %v; output:\n%s", what, r.err, r.out)
+	}
+}
+
+// TestOpenSSH_Batch drives the server with OpenSSH's sftp in batch mode,
+// logged in with a key and with a password (through SSH_ASKPASS).
+func TestOpenSSH_Batch(t *testing.T) {
+	needSFTP(t)
+	for _, method := range []string{"key", "password"} {
+		t.Run(method, func(t *testing.T) {
+			e := newOpenSSHEnv(t)
+			src, sum := randomFile(t, bigSize)
+			dst := filepath.Join(e.dir, "down.bin")
+
+			// 1. put, get, ls -l, mkdir, and a symlink that must be refused.
+			r := e.runSFTP(t, method, e.password, strings.Join([]string{
+				"put " + src + " big.bin",
+				"get big.bin " + dst,
+				"ls -l",
+				"mkdir d",
+				"-ln -s /etc/passwd link",
+				"",
+			}, "\n"))
+			r.mustSucceed(t, "put/get/ls/mkdir")
+			if got := fileSHA(t, filepath.Join(e.home, "big.bin")); got != sum {
+				t.Fatal("uploaded file differs on disk")
+			}
+			if got := fileSHA(t, dst); got != sum {
+				t.Fatal("downloaded file differs from the original")
+			}
+			want := map[string][]string{"key": {auth.MethodPublicKey}, "password": {auth.MethodPassword, auth.MethodKeyboardInteractive}}[method]
+			e.rec.wait(t, "auth.succeeded by "+method, func(ev sftpserver.Event) bool {
+				if ev.Type != sftpserver.EventAuthSucceeded || ev.User != opensshUser {
+					return false
+				}
+				for _, m := range ev.Methods {
+					if slices.Contains(want, m) {
+						return true
+					}
+				}
+				return false
+			})
+			if !strings.Contains(r.out, "big.bin") {
+				t.Errorf("ls -l output does not list big.bin:\n%s", r.out)
+			}
+			if fi, err := os.Stat(filepath.Join(e.home, "d")); err != nil || !fi.IsDir() {
+				t.Fatalf("mkdir d: %v, %v", fi, err)
+			}
+			if fi, err := os.Lstat(filepath.Join(e.home, "link")); !errors.Is(err, fs.ErrNotExist) {
+				t.Fatalf("ln -s /etc/passwd created %v (err %v)", fi, err)
+			}
+			up := e.rec.wait(t, "transfer.upload", func(ev sftpserver.Event) bool {
+				return ev.Type == sftpserver.EventUpload && ev.User == opensshUser
+			})
+			if up.BytesWritten != bigSize || up.Aborted || up.Err != nil || up.Path != "/big.bin" {
+				t.Errorf("upload event = %+v", up)
+			}
+			down := e.rec.wait(t, "transfer.download", func(ev sftpserver.Event) bool {
+				return ev.Type == sftpserver.EventDownload && ev.User == opensshUser
+			})
+			if down.BytesRead != bigSize || down.Aborted || down.Err != nil || down.Path != "/big.bin" {
+				t.Errorf("download event = %+v", down)
+			}
+
+			// 2. rename (posix-rename@openssh.com) and chmod (setstat).
+			e.runSFTP(t, method, e.password, "rename big.bin d/big.bin\nchmod 600 d/big.bin\n").mustSucceed(t, "rename/chmod")
+			if _, err := os.Stat(filepath.Join(e.home, "big.bin")); !errors.Is(err, fs.ErrNotExist) {
+				t.Fatalf("big.bin still at the old name: %v", err)
+			}
+			fi, err := os.Stat(filepath.Join(e.home, "d", "big.bin"))
+			if err != nil {
+				t.Fatalf("renamed file: %v", err)
+			}
+			if fi.Size() != bigSize || fi.Mode().Perm() != 0o600 {
+				t.Fatalf("d/big.bin: size %d mode %v, want %d and 0600", fi.Size(), fi.Mode(), bigSize)
+			}
+			if fileSHA(t, filepath.Join(e.home, "d", "big.bin")) != sum {
+				t.Fatal("renamed file differs")
+			}
+			e.rec.wait(t, "fs.rename", func(ev sftpserver.Event) bool {
+				return ev.Type == sftpserver.EventRename && ev.Err == nil && ev.Path == "/big.bin" && ev.Target == "/d/big.bin"
+			})
+			e.rec.wait(t, "fs.setstat", func(ev sftpserver.Event) bool {
+				return ev.Type == sftpserver.EventSetstat && ev.Err == nil && ev.Path == "/d/big.bin"
+			})
+
+			// 3. rm, rmdir.
+			e.runSFTP(t, method, e.password, "rm d/big.bin\nrmdir d\n").mustSucceed(t, "rm/rmdir")
+			if _, err := os.Stat(filepath.Join(e.home, "d")); !errors.Is(err, fs.ErrNotExist) {
+				t.Fatalf("d still exists: %v", err)
+			}
+			entries, err := os.ReadDir(e.home)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(entries) != 0 {
+				t.Errorf("home not empty at the end: %v", entries)
+			}
+		})
+	}
+}
+
+// TestOpenSSH_WrongPassword: a wrong password makes sftp exit non-zero.
+func TestOpenSSH_WrongPassword(t *testing.T) {
+	needSFTP(t)
+	e := newOpenSSHEnv(t)
+	r := e.runSFTP(t, "password", "wrong-password", "ls\n")
+	if r.timedOut {
+		t.Fatalf("sftp timed out; output:\n%s", r.out)
+	}
+	if r.err == nil {
+		t.Fatalf("sftp with a wrong password succeeded; output:\n%s", r.out)
+	}
+	e.rec.wait(t, "auth.rejected", func(ev sftpserver.Event) bool {
+		return ev.Type == sftpserver.EventAuthRejected && ev.User == opensshUser
+	})
+	for _, ev := range e.rec.snapshot() {
+		if ev.Type == sftpserver.EventAuthSucceeded || ev.Type == sftpserver.EventSessionStart {
+			t.Fatalf("wrong password produced %+v", ev)
+		}
+	}
+}
+
+// TestOpenSSH_GetOutsideHome: absolute and climbing paths to /etc/passwd
+// must not fetch the host's file.
+func TestOpenSSH_GetOutsideHome(t *testing.T) {
+	needSFTP(t)
+	e := newOpenSSHEnv(t)
+	local := filepath.Join(e.dir, "fetched")
+	if err := os.Mkdir(local, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	r := e.runSFTP(t, "key", "", strings.Join([]string{
+		"-get /etc/passwd " + filepath.Join(local, "p1"),
+		"-get ../../../../etc/passwd " + filepath.Join(local, "p2"),
+		"-get /../../../../etc/passwd " + filepath.Join(local, "p3"),
+		"-get ../../../../../../../../../../etc/passwd " + filepath.Join(local, "p4"),
+		"-cd ../../../..",
+		"-get etc/passwd " + filepath.Join(local, "p5"),
+		"pwd",
+		"",
+	}, "\n"))
+	if r.timedOut {
+		t.Fatalf("sftp timed out; output:\n%s", r.out)
+	}
+	if r.err != nil {
+		// Every command is "-"-prefixed: a failure here is a login problem.
+		t.Fatalf("sftp failed: %v; output:\n%s", r.err, r.out)
+	}
+	if strings.Contains(r.out, "root:") {
+		t.Errorf("sftp output contains passwd content:\n%s", r.out)
+	}
+	err := filepath.WalkDir(local, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(b, []byte("root:")) {
+			t.Errorf("%s holds the host's /etc/passwd", filepath.Base(p))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
