@@ -18,6 +18,7 @@ import (
 	"github.com/sftpkit/sftpkit/auth"
 	"github.com/sftpkit/sftpkit/internal/sftpadapter"
 	"github.com/sftpkit/sftpkit/internal/sftpwire"
+	"github.com/sftpkit/sftpkit/perms"
 )
 
 // Virtual owner ids every session sees on its files.
@@ -235,7 +236,8 @@ func (c *serverConn) serveSFTP(ctx context.Context, id *auth.Identity, sid strin
 	}()
 	base := Event{SessionID: sid, User: id.User, Remote: c.nc.RemoteAddr(), Local: c.nc.LocalAddr()}
 
-	fsys, err := s.fs.NewFS(ctx, SessionInfo{Identity: id, SessionID: sid, Remote: c.nc.RemoteAddr(), Local: c.nc.LocalAddr()})
+	info := SessionInfo{Identity: id, SessionID: sid, Remote: c.nc.RemoteAddr(), Local: c.nc.LocalAddr()}
+	fsys, err := s.fs.NewFS(ctx, info)
 	if err != nil {
 		s.log.Error("sftpserver: cannot create the session's filesystem", "session", sid, "user", id.User, "err", err)
 		io.WriteString(ch.Stderr(), "sftpkit: this account's files are not available\r\n")
@@ -245,12 +247,25 @@ func (c *serverConn) serveSFTP(ctx context.Context, id *auth.Identity, sid strin
 	if cl, ok := fsys.(io.Closer); ok {
 		defer cl.Close()
 	}
+	var policy *perms.Policy
+	if s.Policy != nil {
+		if policy, err = s.Policy(ctx, info); err != nil || policy == nil {
+			if err == nil {
+				err = errors.New("nil policy")
+			}
+			s.log.Error("sftpserver: cannot build the session's permission policy", "session", sid, "user", id.User, "err", err)
+			io.WriteString(ch.Stderr(), "sftpkit: this account's permissions are not available\r\n")
+			sendExitStatus(ch, ch.SendRequest, 1)
+			return
+		}
+	}
 
 	ad := sftpadapter.New(sftpadapter.Config{
 		Fs:            fsys,
 		Logger:        s.log.With("session", sid),
 		MaxHandles:    limit(s.MaxHandlesPerSession, DefaultMaxHandlesPerSession),
 		AllowSymlinks: s.AllowSymlinks,
+		Policy:        policy,
 		UID:           virtualUID,
 		GID:           virtualGID,
 		UserName:      id.User,
@@ -262,6 +277,13 @@ func (c *serverConn) serveSFTP(ctx context.Context, id *auth.Identity, sid strin
 			ev.Duration, ev.Aborted = op.Duration, op.Aborted
 			if op.Err != nil {
 				ev.Err, ev.Status = op.Err, op.Err.Code()
+			}
+			if d := op.Denial; d != nil {
+				ev.Permission = d.Need.String()
+				ev.Rule, ev.RuleSource = d.RuleExpr, string(d.Source)
+				if d.RuleIndex < 0 {
+					ev.Rule = "(global)"
+				}
 			}
 			s.events.emit(ev)
 		},

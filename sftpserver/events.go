@@ -62,6 +62,13 @@ type Event struct {
 	// the client-visible error, nil on success.
 	Status uint32
 	Err    error
+	// Permission, Rule and RuleSource explain a permission denial: the
+	// missing permission ("allow-write"), the deciding rule's expression
+	// ("(global)" for the global set) and who contributed it ("group
+	// partners", "account alice").
+	Permission string
+	Rule       string
+	RuleSource string
 }
 
 // Failed reports whether the event records a failure.
@@ -173,6 +180,9 @@ func (e *emitter) logEvent(ev Event) {
 	}
 	if ev.Err != nil {
 		attrs = append(attrs, slog.String("err", ev.Err.Error()))
+	}
+	if ev.Permission != "" {
+		attrs = append(attrs, slog.String("permission", ev.Permission), slog.String("rule", ev.Rule), slog.String("rule_source", ev.RuleSource))
 	}
 	e.log.LogAttrs(context.Background(), level, string(ev.Type), attrs...)
 }

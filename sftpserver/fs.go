@@ -11,6 +11,7 @@ import (
 
 	"github.com/sftpkit/sftpkit/auth"
 	"github.com/sftpkit/sftpkit/internal/vpath"
+	"github.com/sftpkit/sftpkit/perms"
 	"github.com/sftpkit/sftpkit/vfs"
 )
 
@@ -36,6 +37,12 @@ type FileSystemFunc func(ctx context.Context, s SessionInfo) (afero.Fs, error)
 
 // NewFS calls f(ctx, s).
 func (f FileSystemFunc) NewFS(ctx context.Context, s SessionInfo) (afero.Fs, error) { return f(ctx, s) }
+
+// A PolicyFunc returns the permission policy of an SFTP session (SPEC §7,
+// §8): which operations each virtual path allows. A nil policy allows every
+// operation. It is called once per session, after authentication; the policy
+// is immutable for the session's life (SPEC CFG-12).
+type PolicyFunc func(ctx context.Context, s SessionInfo) (*perms.Policy, error)
 
 // HomeDirs returns the default FileSystem: each account is jailed, with
 // vfs.RootFs (os.Root), in root/<account name>, a directory created with mode

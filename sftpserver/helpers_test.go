@@ -129,6 +129,7 @@ const (
 	fxpClose    = 4
 	fxpRead     = 5
 	fxpStat     = 17
+	fxpRemove   = 13
 	fxpWrite    = 6
 	fxpStatus   = 101
 	fxpHandle   = 102

@@ -431,3 +431,36 @@ func TestHostile_PipelinedWriteOnGuessedHandle(t *testing.T) {
 		})
 	}
 }
+
+// TestAppend_PipelinedWritesInOrder: WRITEs on an APPEND handle go to the end
+// of the file in the order sent, whatever their offsets, even when pipelined
+// (pkg/sftp would otherwise run them on concurrent workers).
+func TestAppend_PipelinedWritesInOrder(t *testing.T) {
+	ts := sftptest.NewServer(t, nil)
+	c := login(t, ts)
+	if err := writeSmall(c, "/log", "start;"); err != nil {
+		t.Fatal(err)
+	}
+	rs := newRawSFTP(t, ts.Dial(t, nil))
+	h := rs.open("/log", fxfWrite|0x04) // WRITE|APPEND
+	want := "start;"
+	const n = 200
+	for i := range n {
+		chunk := strconv.Itoa(i) + ";"
+		want += chunk
+		rs.send(fxpWrite, u32(uint32(1000+i)), str(string(h)), u64(0), str(chunk))
+	}
+	for range n {
+		typ, p := rs.recv()
+		if code, msg := status(t, typ, p[4:]); code != statusOK { // p starts with the id
+			t.Fatalf("append write: %d %s", code, msg)
+		}
+	}
+	typ, p := rs.request(fxpClose, str(string(h)))
+	if code, _ := status(t, typ, p); code != statusOK {
+		t.Fatal("close failed")
+	}
+	if b, _ := os.ReadFile(filepath.Join(home(ts), "log")); string(b) != want {
+		t.Fatalf("appended file = %q\nwant %q", b, want)
+	}
+}

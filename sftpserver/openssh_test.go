@@ -389,3 +389,26 @@ func TestOpenSSH_GetOutsideHome(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestOpenSSH_Reput: OpenSSH's "reput" resumes an upload with APPEND and
+// absolute offsets; the result must be the whole file, once.
+func TestOpenSSH_Reput(t *testing.T) {
+	e := newOpenSSHEnv(t)
+	src, sum := randomFile(t, 8<<20+123)
+	full, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(e.home, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// A partial upload: the first 3 MiB already on the server.
+	if err := os.WriteFile(filepath.Join(e.home, "big.bin"), full[:3<<20], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.runSFTP(t, "key", "", "reput "+src+" big.bin\n").mustSucceed(t, "reput")
+	if got := fileSHA(t, filepath.Join(e.home, "big.bin")); got != sum {
+		fi, _ := os.Stat(filepath.Join(e.home, "big.bin"))
+		t.Fatalf("file after reput differs (size %d, want %d)", fi.Size(), len(full))
+	}
+}

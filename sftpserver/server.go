@@ -62,6 +62,9 @@ type Server struct {
 	// Root is the directory of the default FS: each account is jailed in
 	// Root/<account name>.
 	Root string
+	// Policy gives each session its permission rules; nil means every
+	// session has full control inside its filesystem.
+	Policy PolicyFunc
 
 	// Algorithms restricts the SSH algorithms. Nil fields mean
 	// ssh.SupportedAlgorithms(); every name must be in that set.

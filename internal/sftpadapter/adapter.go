@@ -10,9 +10,11 @@
 //
 // Decisions where the protocol leaves room (documented for users in the
 // sftpserver package):
-//   - APPEND opens are served with positional writes: SFTP v3 WRITE requests
-//     carry explicit offsets and OpenSSH's client computes them from the
-//     file's size, so O_APPEND (which would conflict with WriteAt) is not used.
+//   - A handle opened with APPEND writes every WRITE at the current end of
+//     the file, whatever its offset, as OpenSSH's server does with O_APPEND
+//     (pkg/sftp's client relies on it and sends offset 0). The file is not
+//     opened with O_APPEND, which conflicts with WriteAt; sftpwire keeps
+//     pipelined appends in order.
 //   - SSH_FXP_RENAME replaces an existing destination file, as SFTPPlus does
 //     (SPEC 8(d)); it never replaces a directory.
 //   - SETSTAT of uid/gid succeeds only when it names the virtual ids the
@@ -22,6 +24,7 @@
 package sftpadapter
 
 import (
+	"errors"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -29,6 +32,7 @@ import (
 	"path"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -36,6 +40,7 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/sftpkit/sftpkit/internal/vpath"
+	"github.com/sftpkit/sftpkit/perms"
 )
 
 // DefaultMaxWriteOffset is the default largest offset+length a WRITE may reach
@@ -58,6 +63,9 @@ type Config struct {
 	// AllowSymlinks enables SYMLINK. The target must stay inside the
 	// session's root after lexical resolution.
 	AllowSymlinks bool
+	// Policy decides which operations each virtual path allows (SPEC 8.2);
+	// nil allows everything. It is checked before storage is touched.
+	Policy *perms.Policy
 	// UID, GID and UserName are what the client sees as the owner of every
 	// file: virtual ids, never the host's.
 	UID, GID uint32
@@ -92,6 +100,8 @@ type Op struct {
 	Aborted bool
 	// Err is the client-visible error, nil on success.
 	Err *StatusError
+	// Denial explains a permission refusal; nil otherwise.
+	Denial *perms.Denial
 }
 
 // Adapter implements pkg/sftp's handler interfaces over an afero.Fs. It is
@@ -178,8 +188,26 @@ func (a *Adapter) observe(op Op) {
 // observeErr reports op with the client-visible form of err.
 func (a *Adapter) observeErr(op Op, err error) {
 	op.Err = toStatus(err)
+	errors.As(err, &op.Denial)
 	a.observe(op)
 }
+
+// allow checks that p allows every permission in need (SPEC 8.2).
+func (a *Adapter) allow(p string, need ...perms.Perm) error {
+	if a.cfg.Policy == nil {
+		return nil
+	}
+	return a.cfg.Policy.Check(p, need...)
+}
+
+// allows reports whether p's effective set allows perm.
+func (a *Adapter) allows(p string, perm perms.Perm) bool {
+	return a.cfg.Policy == nil || a.cfg.Policy.Effective(p).Allows(perm)
+}
+
+// allPerms is what "full control" on a path means.
+var allPerms = []perms.Perm{perms.Read, perms.List, perms.Traverse, perms.CreateFolder, perms.Write,
+	perms.Rename, perms.DeleteFolder, perms.DeleteFile, perms.SetAttributes}
 
 func (a *Adapter) reserveHandle() error {
 	if n := a.handles.Add(1); a.cfg.MaxHandles > 0 && n > int64(a.cfg.MaxHandles) {
@@ -255,6 +283,18 @@ func (a *Adapter) open(raw string, fl sftp.FileOpenFlags) (*handle, error) {
 	if fl.Excl {
 		flag |= os.O_EXCL
 	}
+	// An OPEN that can create, truncate or append is a write, READ or not
+	// (DESIGN §2, SPEC 8.2).
+	need := []perms.Perm{perms.Read}
+	switch kind {
+	case OpTransfer:
+		need = []perms.Perm{perms.Read, perms.Write}
+	case OpUpload:
+		need = []perms.Perm{perms.Write}
+	}
+	if err := a.allow(p, need...); err != nil {
+		return nil, err
+	}
 	if err := a.reserveHandle(); err != nil {
 		return nil, err
 	}
@@ -271,7 +311,7 @@ func (a *Adapter) open(raw string, fl sftp.FileOpenFlags) (*handle, error) {
 		}
 		return nil, errIsDir
 	}
-	return &handle{a: a, f: f, path: p, kind: kind, start: time.Now()}, nil
+	return &handle{a: a, f: f, path: p, kind: kind, start: time.Now(), appends: fl.Append}, nil
 }
 
 // handle is an open file. pkg/sftp calls ReadAt/WriteAt from several workers
@@ -286,6 +326,8 @@ type handle struct {
 	nwrite  atomic.Int64
 	aborted atomic.Bool
 	closed  atomic.Bool
+	appends bool       // APPEND: every write goes to the end of the file
+	appendM sync.Mutex // serialises appends
 }
 
 // ReadAt reads from the file. io.EOF is returned unwrapped, as pkg/sftp
@@ -320,6 +362,17 @@ func (h *handle) WriteAt(p []byte, off int64) (n int, err error) {
 			n, err = 0, errInternal
 		}
 	}()
+	if h.appends {
+		h.appendM.Lock()
+		defer h.appendM.Unlock()
+		fi, err := h.f.Stat()
+		if err != nil {
+			return 0, toStatus(err)
+		}
+		if off = fi.Size(); off > h.a.maxOff-int64(len(p)) {
+			return 0, errBadOffset
+		}
+	}
 	n, err = h.f.WriteAt(p, off)
 	h.nwrite.Add(int64(n))
 	if err != nil {
@@ -414,6 +467,9 @@ func (a *Adapter) mkdir(r *sftp.Request) (err error) {
 		return err
 	}
 	defer func() { a.observeErr(Op{Kind: OpMkdir, Path: p}, err) }()
+	if err := a.allow(p, perms.CreateFolder); err != nil {
+		return err
+	}
 	// pkg/sftp v1.13 does not pass MKDIR's attributes on, so the client's
 	// mode cannot be honoured; 0755 (less the process umask) it is.
 	return a.cfg.Fs.Mkdir(p, 0o755)
@@ -429,8 +485,15 @@ func (a *Adapter) remove(raw string, dir bool) (err error) {
 		kind = OpRmdir
 	}
 	defer func() { a.observeErr(Op{Kind: kind, Path: p}, err) }()
+	need := perms.DeleteFile
+	if dir {
+		need = perms.DeleteFolder
+	}
+	if err := a.allow(p, need); err != nil {
+		return err
+	}
 	if p == "/" {
-		return errPermission
+		return errPermission // the home root (HOME-19)
 	}
 	fi, err := lstat(a.cfg.Fs, p)
 	if err != nil {
@@ -455,8 +518,14 @@ func (a *Adapter) rename(rawFrom, rawTo string, posix bool) (err error) {
 		return err
 	}
 	defer func() { a.observeErr(Op{Kind: OpRename, Path: from, Target: to}, err) }()
+	if err := a.allow(from, perms.Rename); err != nil {
+		return err
+	}
+	if err := a.allow(to, perms.Rename); err != nil {
+		return err
+	}
 	if from == "/" || to == "/" {
-		return errPermission
+		return errPermission // the home root (HOME-19)
 	}
 	if from == to {
 		_, err := lstat(a.cfg.Fs, from)
@@ -481,6 +550,16 @@ func (a *Adapter) setstat(r *sftp.Request) (err error) {
 	if attrs == nil {
 		// pkg/sftp could not decode the attributes the flags announce.
 		return status(codeBadMessage, "malformed attributes")
+	}
+	need := []perms.Perm{perms.SetAttributes}
+	if flags.Size {
+		need = append(need, perms.Write) // a size change changes content
+	}
+	if err := a.allow(p, need...); err != nil {
+		return err
+	}
+	if p == "/" {
+		return errPermission // the home root (HOME-19)
 	}
 	if _, err := a.cfg.Fs.Stat(p); err != nil {
 		return err
@@ -526,6 +605,11 @@ func (a *Adapter) symlink(rawTarget, rawLink string) (err error) {
 		return err
 	}
 	defer func() { a.observeErr(Op{Kind: OpSymlink, Path: link, Target: rawTarget}, err) }()
+	// A link re-exposes its target under another path: full control on the
+	// link path is required (SPEC 8(d)).
+	if err := a.allow(link, allPerms...); err != nil {
+		return err
+	}
 	sl, ok := a.cfg.Fs.(afero.Symlinker)
 	if !ok {
 		return errUnsupported
@@ -550,7 +634,7 @@ func (a *Adapter) Filelist(r *sftp.Request) (la sftp.ListerAt, err error) {
 			la, err = a.opendir(p)
 			return err
 		case "Stat":
-			fi, err := a.cfg.Fs.Stat(p)
+			fi, err := a.stat(p, a.cfg.Fs.Stat)
 			if err != nil {
 				return err
 			}
@@ -569,7 +653,7 @@ func (a *Adapter) Lstat(r *sftp.Request) (la sftp.ListerAt, err error) {
 		if err != nil {
 			return err
 		}
-		fi, err := lstat(a.cfg.Fs, p)
+		fi, err := a.stat(p, func(p string) (fs.FileInfo, error) { return lstat(a.cfg.Fs, p) })
 		if err != nil {
 			return err
 		}
@@ -577,6 +661,23 @@ func (a *Adapter) Lstat(r *sftp.Request) (la sftp.ListerAt, err error) {
 		return nil
 	})
 	return la, err
+}
+
+// stat applies SPEC 8.2 to STAT and LSTAT: allow-read or allow-list on the
+// target, or allow-traverse when the target is a directory.
+func (a *Adapter) stat(p string, statFn func(string) (fs.FileInfo, error)) (fs.FileInfo, error) {
+	if a.allows(p, perms.Read) || a.allows(p, perms.List) {
+		return statFn(p)
+	}
+	denied := a.allow(p, perms.Read)
+	if !a.allows(p, perms.Traverse) {
+		return nil, denied
+	}
+	fi, err := statFn(p)
+	if err != nil || !fi.IsDir() {
+		return nil, denied // reveal nothing more than the permission allows
+	}
+	return fi, nil
 }
 
 // RealPath answers REALPATH lexically: canonical, clamped at "/" (OP-14).
@@ -593,6 +694,9 @@ func (a *Adapter) Readlink(p string) (out string, err error) {
 	err = a.guard("readlink", p, func() error {
 		c, err := vpath.Canonical(p)
 		if err != nil {
+			return err
+		}
+		if err := a.allow(c, perms.List); err != nil {
 			return err
 		}
 		lr, ok := a.cfg.Fs.(afero.LinkReader)
@@ -661,15 +765,23 @@ func (l listOf) ListAt(buf []os.FileInfo, off int64) (int, error) {
 // dirLister lists a directory in pages: each ListAt reads only as many
 // entries as pkg/sftp asks for, so a huge directory is never held in memory.
 type dirLister struct {
-	a      *Adapter
-	f      afero.File
-	path   string
-	next   int64
-	done   bool
-	closed atomic.Bool
+	a        *Adapter
+	f        afero.File
+	path     string
+	dirsOnly bool // allow-traverse: list directories and links to them only
+	next     int64
+	done     bool
+	closed   atomic.Bool
 }
 
 func (a *Adapter) opendir(p string) (*dirLister, error) {
+	dirsOnly := false
+	if !a.allows(p, perms.List) {
+		if !a.allows(p, perms.Traverse) {
+			return nil, a.allow(p, perms.List)
+		}
+		dirsOnly = true // allow-traverse: only directories are shown
+	}
 	fi, err := a.cfg.Fs.Stat(p)
 	if err != nil {
 		return nil, err
@@ -685,7 +797,7 @@ func (a *Adapter) opendir(p string) (*dirLister, error) {
 		a.releaseHandle()
 		return nil, err
 	}
-	return &dirLister{a: a, f: f, path: p}, nil
+	return &dirLister{a: a, f: f, path: p, dirsOnly: dirsOnly}, nil
 }
 
 // ListAt returns the next page of entries. pkg/sftp asks for consecutive
@@ -698,23 +810,43 @@ func (d *dirLister) ListAt(buf []os.FileInfo, off int64) (n int, err error) {
 		if off != d.next {
 			return errFailure
 		}
-		infos, err := d.f.Readdir(len(buf))
-		for _, fi := range infos {
-			buf[n] = d.a.info(fi)
-			n++
+		for n == 0 {
+			infos, err := d.f.Readdir(len(buf))
+			for _, fi := range infos {
+				if d.dirsOnly && !d.isDir(fi) {
+					continue
+				}
+				buf[n] = d.a.info(fi)
+				n++
+			}
+			if err == io.EOF || (err == nil && len(infos) == 0) {
+				d.done = true
+				break
+			}
+			if err != nil {
+				return err
+			}
 		}
 		d.next += int64(n)
-		switch {
-		case err == io.EOF || (err == nil && n == 0):
-			d.done = true
-			if n == 0 {
-				return io.EOF
-			}
-			return nil
+		if n == 0 {
+			return io.EOF
 		}
-		return err
+		return nil
 	})
 	return n, err
+}
+
+// isDir reports whether an entry is a directory or a link to one (OP-04:
+// files and broken links are omitted under allow-traverse).
+func (d *dirLister) isDir(fi fs.FileInfo) bool {
+	if fi.IsDir() {
+		return true
+	}
+	if fi.Mode()&fs.ModeSymlink == 0 {
+		return false
+	}
+	target, err := d.a.cfg.Fs.Stat(path.Join(d.path, fi.Name()))
+	return err == nil && target.IsDir()
 }
 
 // Close closes the directory.

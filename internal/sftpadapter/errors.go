@@ -8,6 +8,7 @@ import (
 	"github.com/pkg/sftp"
 
 	"github.com/sftpkit/sftpkit/internal/vpath"
+	"github.com/sftpkit/sftpkit/perms"
 )
 
 // StatusError is an error with an SFTP status code and a fixed message that
@@ -77,12 +78,18 @@ func status(code uint32, msg string) *StatusError {
 // toStatus maps any error to a *StatusError. The detail of err (which may
 // contain host paths) is never part of the result.
 func toStatus(err error) *StatusError {
-	var se *StatusError
+	var (
+		se     *StatusError
+		denial *perms.Denial
+	)
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &se):
 		return se
+	case errors.As(err, &denial):
+		// PERM-E11: names the missing permission and the virtual path.
+		return status(codePermission, denial.Error())
 	case errors.Is(err, vpath.ErrNUL), errors.Is(err, vpath.ErrBackslash),
 		errors.Is(err, vpath.ErrUTF8), errors.Is(err, vpath.ErrTooLong):
 		// SPEC 8.1: FAILURE with an explanatory message.

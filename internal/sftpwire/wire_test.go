@@ -178,3 +178,41 @@ func TestGuard_CountsRepliesAcrossWrites(t *testing.T) {
 		t.Fatalf("counted %d replies, want 5", c.answered)
 	}
 }
+
+// A WRITE on a handle that an APPEND open received waits until every
+// earlier request is answered; WRITEs on other handles do not.
+func TestGuard_SerialisesAppendWrites(t *testing.T) {
+	pr, pw := io.Pipe()
+	c := Guard(&pipeRWC{in: pr})
+	openBody := append(append([]byte("\x00\x00\x00\x02/f"), 0, 0, 0, 0x06), 0, 0, 0, 0) // WRITE|APPEND, no attrs
+	open := packet(typeOpen, 1, openBody)
+	w1 := packet(typeWrite, 2, []byte("\x00\x00\x00\x01A\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01x"))
+	w2 := packet(typeWrite, 3, []byte("\x00\x00\x00\x01A\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01y"))
+	go pw.Write(append(append(append([]byte{}, open...), w1...), w2...))
+	if p, err := readPacket(c); err != nil || !bytes.Equal(p, open) {
+		t.Fatalf("OPEN = %x, %v", p, err)
+	}
+	c.Write(packet(typeHandle, 1, []byte("\x00\x00\x00\x01A"))) // handle "A"
+	if p, err := readPacket(c); err != nil || !bytes.Equal(p, w1) {
+		t.Fatalf("first WRITE = %x, %v", p, err)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		p, _ := readPacket(c)
+		got <- p
+	}()
+	select {
+	case <-got:
+		t.Fatal("second append WRITE released while the first is unanswered")
+	case <-time.After(50 * time.Millisecond):
+	}
+	c.Write(packet(101, 2, []byte("\x00\x00\x00\x00")))
+	select {
+	case p := <-got:
+		if !bytes.Equal(p, w2) {
+			t.Fatalf("second WRITE = %x", p)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("second append WRITE never released")
+	}
+}

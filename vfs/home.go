@@ -1,0 +1,46 @@
+package vfs
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Errors of PrepareHome. They say what is wrong without the path, which
+// the caller knows.
+var (
+	// ErrHomeMissing: the home does not exist and may not be created (HOME-14).
+	ErrHomeMissing = errors.New("vfs: home folder does not exist")
+	// ErrHomeNotDir: the home exists but is not a directory (HOME-16).
+	ErrHomeNotDir = errors.New("vfs: home folder is not a directory")
+	// ErrHomeNotAbs: the home path is not absolute (HOME-08).
+	ErrHomeNotAbs = errors.New("vfs: home folder path is not absolute")
+)
+
+// PrepareHome makes sure the account home dir exists before a session is
+// served from it. When it is missing and create is true it is created with
+// its missing parents, mode 0700 (SPEC 4(d)); created reports whether that
+// happened. Call it only after the credentials were verified (HOME-15): a
+// failed login must never create anything.
+func PrepareHome(dir string, create bool) (created bool, err error) {
+	if !filepath.IsAbs(dir) {
+		return false, ErrHomeNotAbs
+	}
+	fi, err := os.Stat(dir)
+	switch {
+	case err == nil && fi.IsDir():
+		return false, nil
+	case err == nil:
+		return false, ErrHomeNotDir
+	case !errors.Is(err, fs.ErrNotExist):
+		return false, fmt.Errorf("vfs: home folder: %w", err)
+	case !create:
+		return false, ErrHomeMissing
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return false, fmt.Errorf("vfs: creating home folder: %w", err)
+	}
+	return true, nil
+}
