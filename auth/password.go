@@ -150,3 +150,18 @@ func parseArgon2(s string) (*argon2Hash, error) {
 	}
 	return &argon2Hash{memory: uint32(m), time: uint32(t), threads: uint8(p), salt: salt, key: key}, nil
 }
+
+// newDummyHash returns a hash made like a real one, of a random password
+// nobody knows, so that checking a password against it costs what a real
+// check costs (for unknown users and accounts without a password).
+func newDummyHash() (*argon2Hash, error) {
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	dummy, err := HashPassword(base64.RawStdEncoding.EncodeToString(secret))
+	if err != nil {
+		return nil, err
+	}
+	return parseArgon2(dummy)
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -392,5 +393,20 @@ func TestPerm_E12_DeterministicConcurrent(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+func TestExplanation_LogValue(t *testing.T) {
+	p := mustPolicy(t, "u", "allow-read\n*.csv, deny-full-control")
+	var b strings.Builder
+	slog.New(slog.NewTextHandler(&b, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}})).Info("denied", "perm", p.Explain("/a.csv", Read))
+	want := `level=INFO msg=denied perm.path=/a.csv perm.need=allow-read perm.allowed=false perm.rule=1 perm.expr=*.csv perm.rule_line=2 perm.source="group test" perm.set=deny-full-control perm.deny=true` + "\n"
+	if b.String() != want {
+		t.Errorf("got  %s\nwant %s", b.String(), want)
 	}
 }

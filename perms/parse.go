@@ -62,10 +62,10 @@ func (v *Value) String() string {
 // in a rule built without Parse). Line and Col are 1-based within the option
 // value; Col counts characters, not bytes.
 type ParseError struct {
-	Line  int
-	Col   int
+	Line  int    // 1-based line within the option value
+	Col   int    // 1-based column (in characters) within the line
 	Token string // the offending token or expression
-	Msg   string
+	Msg   string // what is wrong
 }
 
 // Error returns "permissions line L, column C: MSG: "TOKEN"".

@@ -3,6 +3,7 @@ package perms
 import (
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"strings"
 
 	"github.com/sftpkit/sftpkit/internal/vpath"
@@ -181,16 +182,16 @@ func (p *Policy) Check(path string, need ...Perm) error {
 // path (for example allow-list or allow-traverse for READDIR), and otherwise
 // a *Denial naming the first one. CheckAny with no permissions returns a
 // *Denial.
-func (p *Policy) CheckAny(path string, any ...Perm) error {
+func (p *Policy) CheckAny(path string, oneOf ...Perm) error {
 	i, s := p.decide(path)
-	for _, q := range any {
+	for _, q := range oneOf {
 		if s.Allows(q) {
 			return nil
 		}
 	}
 	var first Perm
-	if len(any) > 0 {
-		first = any[0]
+	if len(oneOf) > 0 {
+		first = oneOf[0]
 	}
 	return &Denial{p.explain(path, first, i, s)}
 }
@@ -199,9 +200,9 @@ func (p *Policy) CheckAny(path string, any ...Perm) error {
 // with the rule that decided it. Its fields hold configuration detail (rule
 // expressions, group names): log them, do not send them to clients.
 type Explanation struct {
-	Path      string
-	Need      Perm
-	Allowed   bool
+	Path      string // the virtual path evaluated
+	Need      Perm   // the permission asked for
+	Allowed   bool   // whether Set allows Need
 	RuleIndex int    // 0-based position of the deciding rule; -1 when the global set decided
 	RuleExpr  string // the rule's expression as written; "" for the global set
 	RuleLine  int    // the rule's Line; 0 for the global set
@@ -228,6 +229,22 @@ func (e Explanation) String() string {
 		set = "no permissions"
 	}
 	return fmt.Sprintf("%s on %s: %s by %s: %s", e.Need, e.Path, verdict, by, set)
+}
+
+// LogValue implements [slog.LogValuer]: the explanation as a group of
+// attributes. rule is 1-based, 0 when the global set decided.
+func (e Explanation) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("path", e.Path),
+		slog.String("need", e.Need.String()),
+		slog.Bool("allowed", e.Allowed),
+		slog.Int("rule", e.RuleIndex+1),
+		slog.String("expr", e.RuleExpr),
+		slog.Int("rule_line", e.RuleLine),
+		slog.String("source", string(e.Source)),
+		slog.String("set", e.Set.String()),
+		slog.Bool("deny", e.DenyFired),
+	)
 }
 
 // Denial is the error for a refused operation. errors.Is(err,

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/sftpkit/sftpkit/auth"
+	"github.com/sftpkit/sftpkit/groups"
 	"github.com/sftpkit/sftpkit/internal/vpath"
 	"github.com/sftpkit/sftpkit/perms"
 	"github.com/sftpkit/sftpkit/vfs"
@@ -60,4 +61,41 @@ func HomeDirs(root string, opts ...vfs.RootOption) FileSystem {
 		}
 		return vfs.NewRootFs(home, opts...)
 	})
+}
+
+// effective returns the *groups.Effective an authenticator such as
+// auth.Configured stored in the session's identity.
+func effective(s SessionInfo) (*groups.Effective, error) {
+	eff, ok := s.Identity.Value.(*groups.Effective)
+	if !ok || eff == nil {
+		return nil, fmt.Errorf("sftpserver: the identity of %q carries no *groups.Effective (use auth.Configured)", s.Identity.User)
+	}
+	return eff, nil
+}
+
+// EffectiveFS returns a FileSystem for accounts of a groups.Config,
+// authenticated by auth.Configured: each session is jailed with vfs.RootFs in
+// the home its account resolved to (the authenticator already created or
+// checked it). opts are passed to vfs.NewRootFs.
+func EffectiveFS(opts ...vfs.RootOption) FileSystem {
+	return FileSystemFunc(func(ctx context.Context, s SessionInfo) (afero.Fs, error) {
+		eff, err := effective(s)
+		if err != nil {
+			return nil, err
+		}
+		return vfs.NewRootFs(eff.Home().Value, opts...)
+	})
+}
+
+// EffectivePolicy returns a PolicyFunc for accounts authenticated by
+// auth.Configured: the permission rules their groups and account resolved
+// to, compiled for the account name (SPEC §7, §2(c)).
+func EffectivePolicy() PolicyFunc {
+	return func(ctx context.Context, s SessionInfo) (*perms.Policy, error) {
+		eff, err := effective(s)
+		if err != nil {
+			return nil, err
+		}
+		return eff.Policy()
+	}
 }

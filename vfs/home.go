@@ -44,3 +44,38 @@ func PrepareHome(dir string, create bool) (created bool, err error) {
 	}
 	return true, nil
 }
+
+// CreateStructure creates the directories of a home_folder_structure inside
+// home, in order (SPEC §5): each entry is a path relative to the home (a
+// leading or trailing '/' is ignored), and its parent must already exist —
+// parents are never created implicitly (HFS-02/03). An existing directory is
+// fine; anything else that fails is reported, one error per entry, and the
+// remaining entries are still tried (HFS-05). Creation goes through os.Root,
+// so an entry can never leave the home. mode is the new directories' mode.
+func CreateStructure(home string, entries []string, mode fs.FileMode) []error {
+	if len(entries) == 0 {
+		return nil
+	}
+	root, err := os.OpenRoot(home)
+	if err != nil {
+		return []error{fmt.Errorf("vfs: home folder structure: %w", err)}
+	}
+	defer root.Close()
+	var errs []error
+	for _, e := range entries {
+		name := filepath.Clean("/" + e)[1:]
+		if name == "" {
+			continue
+		}
+		err := root.Mkdir(name, mode.Perm())
+		if errors.Is(err, fs.ErrExist) {
+			if fi, serr := root.Lstat(name); serr == nil && fi.IsDir() {
+				continue
+			}
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("vfs: home folder structure entry %q: %w", e, cause(err)))
+		}
+	}
+	return errs
+}

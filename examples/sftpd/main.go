@@ -1,30 +1,45 @@
 // Command sftpd is sftpkit's ready-made SFTP server.
 //
-// With no arguments it listens on 127.0.0.1:2022, keeps its state under
-// ./sftpd-data (host keys, the demo account's password hash) and serves each
-// account from ./sftpd-data/home/<name>, jailed there. At first start it
-// creates the account "demo" and prints its password once:
+// With no arguments it listens on 127.0.0.1:2022 and keeps its state under
+// ./sftpd-data: host keys (ed25519 and ECDSA P-256) and a configuration file,
+// sftpd-data/sftpd.ini, written at first start from an embedded default that
+// shows the policy features (DEFAULT_GROUP, a "partners" group with a home
+// template, a home folder structure, permission rules and a virtual folder)
+// and holds a "demo" account whose password is printed once:
 //
 //	go run ./examples/sftpd
 //	sftp -P 2022 demo@127.0.0.1
 //
+// Usage:
+//
+//	sftpd [flags]                 serve (see the modes below)
+//	sftpd hash-password           read a password on stdin, print its hash for a configuration file
+//
 // Flags:
 //
-//	-listen ADDR           address to listen on (repeatable; default 127.0.0.1:2022)
+//	-config FILE           serve the accounts and groups of an SFTPPlus-style configuration file
+//	-listen ADDR           address to listen on (repeatable; overrides [server] listen;
+//	                       default 127.0.0.1:2022)
+//	-host-key FILE         OpenSSH private host key, created as ed25519 when missing
+//	                       (repeatable; overrides [server] host_key; default
+//	                       DATA/ssh_host_ed25519_key and DATA/ssh_host_ecdsa_key)
 //	-data DIR              state directory (default ./sftpd-data)
+//	-v                     log every operation at debug level
+//
+// Single-account mode, chosen when any of these is given (and -config is not):
+//
 //	-root DIR              accounts live in DIR/<name> (default DATA/home)
 //	-user NAME             the account name (default demo)
 //	-password PASS         the account's password
 //	-authorized-keys FILE  the account's authorized_keys file
-//	-host-key FILE         OpenSSH private host key, created as ed25519 when
-//	                       missing (repeatable; default DATA/ssh_host_ed25519_key
-//	                       and DATA/ssh_host_ecdsa_key)
-//	-v                     log every operation at debug level
 //
-// With -password and -authorized-keys, either credential logs in. With
+// With -password and -authorized-keys, either credential logs in; with
 // neither, a random password is generated once and its hash kept in
-// DATA/passwords. Ctrl-C shuts down gracefully: transfers in flight finish
-// first; a second Ctrl-C stops at once.
+// DATA/passwords.
+//
+// A configuration that does not load is reported with file:line for every
+// error, and sftpd exits with status 2. Ctrl-C shuts down gracefully:
+// transfers in flight finish first; a second Ctrl-C stops at once.
 package main
 
 import (
@@ -46,6 +61,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/sftpkit/sftpkit/auth"
+	"github.com/sftpkit/sftpkit/groups"
 	"github.com/sftpkit/sftpkit/keys"
 	"github.com/sftpkit/sftpkit/sftpserver"
 )
@@ -58,26 +74,45 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 type options struct {
 	listen   listFlag
 	hostKeys listFlag
+	config   string
 	data     string
 	root     string
 	user     string
 	password string
 	keysFile string
 	verbose  bool
+	// single is set when a single-account flag was given.
+	single bool
 }
 
+// errConfig marks errors in a configuration file: sftpd exits with status 2.
+type errConfig struct{ err error }
+
+func (e *errConfig) Error() string { return e.err.Error() }
+func (e *errConfig) Unwrap() error { return e.err }
+
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "hash-password" {
+		os.Exit(hashPassword(os.Stdin, os.Stdout, os.Stderr))
+	}
 	var o options
 	fs := flag.NewFlagSet("sftpd", flag.ExitOnError)
+	fs.StringVar(&o.config, "config", "", "SFTPPlus-style configuration file of accounts and groups")
 	fs.Var(&o.listen, "listen", "address to listen on (repeatable; default 127.0.0.1:2022)")
 	fs.Var(&o.hostKeys, "host-key", "OpenSSH private host key file, created as ed25519 when missing (repeatable)")
-	fs.StringVar(&o.data, "data", "sftpd-data", "state directory: host keys and the generated password's hash")
-	fs.StringVar(&o.root, "root", "", "directory holding the accounts' homes, DIR/<name> (default DATA/home)")
-	fs.StringVar(&o.user, "user", "demo", "account name")
-	fs.StringVar(&o.password, "password", "", "the account's password")
-	fs.StringVar(&o.keysFile, "authorized-keys", "", "the account's authorized_keys file")
+	fs.StringVar(&o.data, "data", "sftpd-data", "state directory: host keys, the default configuration")
+	fs.StringVar(&o.root, "root", "", "single-account mode: directory holding the homes, DIR/<name> (default DATA/home)")
+	fs.StringVar(&o.user, "user", "demo", "single-account mode: account name")
+	fs.StringVar(&o.password, "password", "", "single-account mode: the account's password")
+	fs.StringVar(&o.keysFile, "authorized-keys", "", "single-account mode: the account's authorized_keys file")
 	fs.BoolVar(&o.verbose, "v", false, "debug logging")
 	fs.Parse(os.Args[1:])
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "root", "user", "password", "authorized-keys":
+			o.single = true
+		}
+	})
 
 	level := slog.LevelInfo
 	if o.verbose {
@@ -99,6 +134,11 @@ func main() {
 		stopNow()
 	}()
 	if err := run(ctx, hard, o, log, os.Stdout); err != nil {
+		var ce *errConfig
+		if errors.As(err, &ce) {
+			fmt.Fprintf(os.Stderr, "sftpd: configuration refused:\n%v\n", err)
+			os.Exit(2)
+		}
 		log.Error("sftpd: " + err.Error())
 		os.Exit(1)
 	}
@@ -107,40 +147,18 @@ func main() {
 // run serves until ctx is done, then shuts down gracefully; if hard is done
 // before the transfers in flight finish, it closes every connection.
 func run(ctx, hard context.Context, o options, log *slog.Logger, out io.Writer) error {
-	if len(o.listen) == 0 {
-		o.listen = listFlag{"127.0.0.1:2022"}
-	}
-	if o.root == "" {
-		o.root = filepath.Join(o.data, "home")
-	}
-	if err := os.MkdirAll(o.root, 0o700); err != nil {
-		return err
-	}
-
-	hostKeys, err := loadHostKeys(o, log)
+	srv, listen, err := setup(o, log, out)
 	if err != nil {
 		return err
 	}
-	account, err := loadAccount(o, out)
-	if err != nil {
-		return err
-	}
-	authn, err := auth.NewStatic(account)
-	if err != nil {
-		return err
-	}
-
-	srv := &sftpserver.Server{
-		HostKeys: hostKeys,
-		Auth:     authn,
-		Root:     o.root,
-		Logger:   log,
+	if len(listen) == 0 {
+		listen = []string{"127.0.0.1:2022"}
 	}
 
 	// Listen here rather than in ListenAndServe so that a busy port is
 	// reported before anything claims to be listening.
 	var listeners []net.Listener
-	for _, a := range o.listen {
+	for _, a := range listen {
 		l, err := net.Listen("tcp", a)
 		if err != nil {
 			for _, l := range listeners {
@@ -158,7 +176,7 @@ func run(ctx, hard context.Context, o options, log *slog.Logger, out io.Writer) 
 	for i, l := range listeners {
 		addrs[i] = l.Addr().String()
 	}
-	log.Info("sftpd: listening", "addrs", strings.Join(addrs, ","), "root", o.root, "user", o.user)
+	log.Info("sftpd: listening", "addrs", strings.Join(addrs, ","))
 
 	select {
 	case err := <-errc:
@@ -179,19 +197,81 @@ func run(ctx, hard context.Context, o options, log *slog.Logger, out io.Writer) 
 	return nil
 }
 
-func loadHostKeys(o options, log *slog.Logger) ([]ssh.Signer, error) {
+// setup builds the server for the mode the options select, and returns the
+// addresses to listen on.
+func setup(o options, log *slog.Logger, out io.Writer) (*sftpserver.Server, []string, error) {
+	srv := &sftpserver.Server{Logger: log}
+	if o.single && o.config == "" {
+		if o.root == "" {
+			o.root = filepath.Join(o.data, "home")
+		}
+		if err := os.MkdirAll(o.root, 0o700); err != nil {
+			return nil, nil, err
+		}
+		account, err := loadAccount(o, out)
+		if err != nil {
+			return nil, nil, err
+		}
+		if srv.Auth, err = auth.NewStatic(account); err != nil {
+			return nil, nil, err
+		}
+		srv.Root = o.root
+		if srv.HostKeys, err = loadHostKeys(o.hostKeys, o.data, log); err != nil {
+			return nil, nil, err
+		}
+		log.Info("sftpd: single-account mode", "user", o.user, "root", o.root)
+		return srv, o.listen, nil
+	}
+
+	path := o.config
+	if path == "" {
+		var err error
+		if path, err = defaultConfig(o.data, out); err != nil {
+			return nil, nil, err
+		}
+	}
+	cfg, err := groups.LoadFile(path)
+	if err != nil {
+		return nil, nil, &errConfig{err}
+	}
+	for _, w := range cfg.Warnings {
+		log.Warn("sftpd: configuration warning: " + w.String())
+	}
+	if srv.Auth, err = auth.NewConfigured(cfg, auth.ConfiguredOptions{Logger: log}); err != nil {
+		return nil, nil, err
+	}
+	srv.FS = sftpserver.EffectiveFS()
+	srv.Policy = sftpserver.EffectivePolicy()
+	hostKeys := o.hostKeys
+	if len(hostKeys) == 0 {
+		hostKeys = cfg.Server.HostKeys
+	}
+	if srv.HostKeys, err = loadHostKeys(hostKeys, o.data, log); err != nil {
+		return nil, nil, err
+	}
+	listen := o.listen
+	if len(listen) == 0 {
+		listen = cfg.Server.Listen
+	}
+	log.Info("sftpd: serving configuration", "file", path, "accounts", len(cfg.Accounts()), "groups", len(cfg.Groups()))
+	return srv, listen, nil
+}
+
+// loadHostKeys loads (or creates, as ed25519) the host keys at paths; with
+// none, the ed25519 and ECDSA P-256 keys in data.
+func loadHostKeys(paths []string, data string, log *slog.Logger) ([]ssh.Signer, error) {
 	type spec struct {
 		path string
 		alg  keys.Algorithm
 	}
 	var specs []spec
-	for _, p := range o.hostKeys {
+	for _, p := range paths {
 		specs = append(specs, spec{p, keys.Ed25519})
 	}
 	if len(specs) == 0 {
 		specs = []spec{
-			{filepath.Join(o.data, "ssh_host_ed25519_key"), keys.Ed25519},
-			{filepath.Join(o.data, "ssh_host_ecdsa_key"), keys.ECDSAP256},
+			{filepath.Join(data, "ssh_host_ed25519_key"), keys.Ed25519},
+			{filepath.Join(data, "ssh_host_ecdsa_key"), keys.ECDSAP256},
 		}
 	}
 	var signers []ssh.Signer

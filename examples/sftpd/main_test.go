@@ -5,18 +5,22 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/sftpkit/sftpkit/auth"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server and the test at once.
@@ -102,7 +106,7 @@ func dial(t *testing.T, addr, user string, auth ...ssh.AuthMethod) (*sftp.Client
 	return sc, nil
 }
 
-var passwordLine = regexp.MustCompile(`created account "demo" with password (\S+)`)
+var passwordLine = regexp.MustCompile(`with the account "demo", password (\S+)`)
 
 // TestRun_NoArguments: the defaults create host keys and a demo account whose
 // password is printed once, kept across restarts, and usable over SFTP.
@@ -118,7 +122,9 @@ func TestRun_NoArguments(t *testing.T) {
 	if err != nil {
 		t.Fatalf("login with the printed password: %v", err)
 	}
-	f, err := c.Create("/hello.txt")
+	// The default configuration: demo is a partner, home DATA/partners/demo
+	// with /pull and /push, writable only under /push.
+	f, err := c.OpenFile("/push/hello.txt", os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,8 +132,17 @@ func TestRun_NoArguments(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := os.ReadFile(filepath.Join(o.data, "home", "demo", "hello.txt")); err != nil || string(b) != "hi" {
+	if b, err := os.ReadFile(filepath.Join(o.data, "partners", "demo", "push", "hello.txt")); err != nil || string(b) != "hi" {
 		t.Fatalf("file on disk: %q, %v", b, err)
+	}
+	if _, err := c.OpenFile("/hello.txt", os.O_WRONLY|os.O_CREATE); err == nil {
+		t.Fatal("upload outside /push allowed by the default permissions")
+	}
+	if _, err := c.OpenFile("/push/evil.exe", os.O_WRONLY|os.O_CREATE); err == nil {
+		t.Fatal("*.exe upload allowed by the default permissions")
+	}
+	if fi, err := c.Stat("/pull"); err != nil || !fi.IsDir() {
+		t.Fatalf("home folder structure: /pull = %v, %v", fi, err)
 	}
 	key1, err := os.ReadFile(filepath.Join(o.data, "ssh_host_ed25519_key"))
 	if err != nil {
@@ -164,7 +179,7 @@ func TestRun_PasswordAndKeys(t *testing.T) {
 	}
 	o := options{
 		data: filepath.Join(dir, "data"), root: filepath.Join(dir, "homes"), user: "bob",
-		password: "s3cret-pass", keysFile: ak, listen: listFlag{freeAddr(t), freeAddr(t)},
+		password: "s3cret-pass", keysFile: ak, listen: listFlag{freeAddr(t), freeAddr(t)}, single: true,
 		hostKeys: listFlag{filepath.Join(dir, "hk")},
 	}
 	out, _ := start(t, o)
@@ -195,9 +210,51 @@ func TestRun_BusyPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	o := options{data: t.TempDir(), user: "demo", password: "x", listen: listFlag{l.Addr().String()}}
+	o := options{data: t.TempDir(), user: "demo", password: "x", listen: listFlag{l.Addr().String()}, single: true}
 	err = run(context.Background(), context.Background(), o, slog.New(slog.DiscardHandler), io.Discard)
 	if err == nil {
 		t.Fatal("run on a busy port returned nil")
+	}
+}
+
+// TestRun_BadConfig: every error of a bad configuration is reported with
+// file:line, and run returns an *errConfig (exit status 2).
+func TestRun_BadConfig(t *testing.T) {
+	dir := t.TempDir()
+	cases := map[string]struct{ text, want string }{
+		"missing DEFAULT_GROUP": {"[groups/g1]\nname = g1\n\n[accounts/a1]\nname = a1\n", "DEFAULT_GROUP"},
+		"unknown group":         {"[groups/DEFAULT_GROUP]\nname = DEFAULT_GROUP\n[accounts/a]\nname = a\ngroup = nope\n", ".ini:5"},
+		"duplicate account":     {"[groups/DEFAULT_GROUP]\nname = DEFAULT_GROUP\n[accounts/a]\nname = a\n[accounts/b]\nname = a\n", ".ini:6"},
+		"bad CIDR":              {"[groups/DEFAULT_GROUP]\nname = DEFAULT_GROUP\nsource_ip_filter =\n    allow 10.0.0.0/33\n", ".ini:4"},
+		"bad permission token":  {"[groups/DEFAULT_GROUP]\nname = DEFAULT_GROUP\npermissions =\n    allow-read\n    /in/*, allow-fly\n", ".ini:5"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".ini")
+			os.WriteFile(path, []byte(tc.text), 0o600)
+			o := options{data: dir, config: path, listen: listFlag{freeAddr(t)}}
+			err := run(context.Background(), context.Background(), o, slog.New(slog.DiscardHandler), io.Discard)
+			var ce *errConfig
+			if !errors.As(err, &ce) {
+				t.Fatalf("run = %v, want a configuration error", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestHashPassword(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := hashPassword(strings.NewReader("s3cret\n"), &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	hash := strings.TrimSpace(out.String())
+	if ok, err := auth.VerifyPassword(hash, "s3cret"); !ok || err != nil {
+		t.Fatalf("printed hash %q does not verify: %v", hash, err)
+	}
+	if code := hashPassword(strings.NewReader("\n"), &out, &errOut); code == 0 {
+		t.Fatal("empty password accepted")
 	}
 }

@@ -1,0 +1,302 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/sftpkit/sftpkit/groups"
+	"github.com/sftpkit/sftpkit/keys"
+	"github.com/sftpkit/sftpkit/vfs"
+)
+
+// Reasons reported by Configured in addition to the groups.Reason* values
+// (which it passes through unchanged).
+const (
+	ReasonHomeMissing      Reason = "home-missing"
+	ReasonHomeCreateFailed Reason = "home-create-failed"
+	ReasonConfigInvalid    Reason = groups.ReasonConfigInvalid
+)
+
+// ConfiguredOptions tune a Configured authenticator. The zero value is
+// usable.
+type ConfiguredOptions struct {
+	// Now returns the current time (account expiry); nil means time.Now.
+	Now func() time.Time
+	// OSHome resolves ${OS_HOME} in home paths; nil makes such accounts fail.
+	OSHome groups.OSHomeFunc
+	// Logger receives what the client must not see (why a login failed in
+	// detail, homes created); nil discards.
+	Logger *slog.Logger
+}
+
+// Configured authenticates the accounts of a groups.Config, each resolved
+// with its groups for the connection's source address (SPEC §1–§4, §9,
+// §12). It is immutable and safe for concurrent use.
+//
+// For each connection the account is resolved once, at the first attempt,
+// with the source IP: IP rules, enabled flags and expiry refuse the login
+// before any password hashing. Credentials follow the effective
+// required_credentials: "any" (a password or a key), "password", "ssh-key",
+// or "password, ssh-key" (both, in either order, through SSH partial
+// success). A password is checked against the account's stored hash
+// (argon2id, see HashPassword); keys come from ssh_authorized_keys_content
+// and ssh_authorized_keys_path. Only after the credentials are verified is
+// the home prepared: created when create_home_folder allows (HOME-15),
+// otherwise a missing home refuses the login (HOME-14).
+//
+// The Identity's Value is the account's *groups.Effective: the session
+// snapshot (SPEC CFG-12) from which the server builds the filesystem and the
+// permission policy.
+type Configured struct {
+	cfg   *groups.Config
+	opt   ConfiguredOptions
+	log   *slog.Logger
+	dummy *argon2Hash
+}
+
+var _ Authenticator = (*Configured)(nil)
+
+// NewConfigured returns an authenticator over cfg.
+func NewConfigured(cfg *groups.Config, opt ConfiguredOptions) (*Configured, error) {
+	if cfg == nil {
+		return nil, errors.New("auth: nil groups.Config")
+	}
+	dummy, err := newDummyHash()
+	if err != nil {
+		return nil, err
+	}
+	log := opt.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Configured{cfg: cfg, opt: opt, log: log, dummy: dummy}, nil
+}
+
+// Setup implements Authenticator.
+func (a *Configured) Setup(ctx context.Context, c ConnInfo, cfg *ssh.ServerConfig) error {
+	if cfg == nil {
+		return errors.New("auth: Setup called with a nil ssh.ServerConfig")
+	}
+	st := &configuredConn{a: a, ctx: ctx, source: addrOf(c.RemoteAddr)}
+	cfg.PasswordCallback = st.password
+	cfg.KeyboardInteractiveCallback = st.keyboardInteractive
+	cfg.PublicKeyCallback = st.publicKey
+	cfg.VerifiedPublicKeyCallback = st.verifiedKey
+	return nil
+}
+
+func addrOf(a net.Addr) netip.Addr {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		if ip, ok := netip.AddrFromSlice(ta.IP); ok {
+			return groups.NormalizeSource(ip)
+		}
+	}
+	if ap, err := netip.ParseAddrPort(fmt.Sprint(a)); err == nil {
+		return groups.NormalizeSource(ap.Addr())
+	}
+	return netip.Addr{}
+}
+
+// configuredConn is the state of one connection. x/crypto/ssh runs the
+// callbacks of one handshake one at a time; the mutex keeps -race honest.
+type configuredConn struct {
+	a      *Configured
+	ctx    context.Context
+	source netip.Addr
+
+	mu       sync.Mutex
+	resolved bool
+	user     string
+	eff      *groups.Effective
+	keys     [][]byte // wire form of the authorized keys
+	err      error
+	passOK   bool
+	keyOK    bool
+	keyFP    string
+	methods  []string
+}
+
+// resolve resolves user once per connection.
+func (st *configuredConn) resolve(user string) (*groups.Effective, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.resolved {
+		if user != st.user {
+			return nil, &Failure{Reason: ReasonUsernameChanged, User: user}
+		}
+		return st.eff, st.err
+	}
+	st.resolved, st.user = true, user
+	if len(user) > groups.MaxNameLen { // CFG-11: refused before any lookup
+		st.err = &Failure{Reason: ReasonUnknownUser, User: user}
+		return nil, st.err
+	}
+	eff, err := st.a.cfg.Resolve(st.ctx, user, st.source, groups.ResolveOptions{Now: st.a.opt.Now, OSHome: st.a.opt.OSHome})
+	if err != nil {
+		var rej *groups.Rejection
+		reason := ReasonConfigInvalid
+		if errors.As(err, &rej) {
+			reason = Reason(rej.Reason)
+		}
+		st.a.log.Info("auth: account refused", "user", user, "source", st.source.String(), "reason", string(reason), "err", err)
+		st.err = &Failure{Reason: reason, User: user}
+		return nil, st.err
+	}
+	st.eff = eff
+	if content := eff.AuthorizedKeysContent(); content != "" {
+		ks, _, err := keys.ParseAuthorizedKeys([]byte(content))
+		if err != nil {
+			st.a.log.Warn("auth: ssh_authorized_keys_content refused", "user", user, "err", err)
+		}
+		for _, k := range ks {
+			st.keys = append(st.keys, k.Marshal())
+		}
+	}
+	if p := eff.AuthorizedKeysPath().Value; p != "" {
+		ks, _, err := keys.LoadAuthorizedKeys(p)
+		if err != nil {
+			st.a.log.Warn("auth: ssh_authorized_keys_path unusable", "user", user, "err", err)
+		}
+		for _, k := range ks {
+			st.keys = append(st.keys, k.Marshal())
+		}
+	}
+	return eff, nil
+}
+
+func (st *configuredConn) password(c ssh.ConnMetadata, password []byte) (*ssh.Permissions, error) {
+	return st.checkPassword(c, password, MethodPassword)
+}
+
+func (st *configuredConn) checkPassword(c ssh.ConnMetadata, password []byte, method string) (*ssh.Permissions, error) {
+	eff, err := st.resolve(c.User())
+	if err != nil {
+		if ReasonOf(err) == ReasonUnknownUser {
+			st.a.dummy.verify(password) // do not reveal which names exist
+		}
+		return nil, err
+	}
+	creds := eff.RequiredCredentials().Value
+	hash := eff.Password()
+	if !creds.AllowsPassword() || hash == "" {
+		st.a.dummy.verify(password)
+		return nil, &Failure{Reason: ReasonMethodNotAllowed, User: c.User()}
+	}
+	ok, err := VerifyPassword(hash, string(password))
+	if err != nil {
+		st.a.log.Error("auth: the account's stored password hash is unusable", "user", c.User(), "err", err)
+		return nil, &Failure{Reason: ReasonConfigInvalid, User: c.User()}
+	}
+	if !ok {
+		return nil, &Failure{Reason: ReasonBadCredentials, User: c.User()}
+	}
+	st.mu.Lock()
+	st.passOK = true
+	st.mu.Unlock()
+	return st.next(eff, c.User(), method)
+}
+
+func (st *configuredConn) keyboardInteractive(c ssh.ConnMetadata, challenge ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
+	answers, err := challenge("", "", []string{passwordPrompt}, []bool{false})
+	if err != nil {
+		return nil, err
+	}
+	if len(answers) != 1 {
+		return nil, &Failure{Reason: ReasonBadCredentials, User: c.User()}
+	}
+	return st.checkPassword(c, []byte(answers[0]), MethodKeyboardInteractive)
+}
+
+// publicKey only says whether key may be used; identity is decided in
+// verifiedKey, once the client proved it holds the key.
+func (st *configuredConn) publicKey(c ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+	eff, err := st.resolve(c.User())
+	if err != nil {
+		return nil, err
+	}
+	if !eff.RequiredCredentials().Value.AllowsSSHKey() {
+		return nil, &Failure{Reason: ReasonMethodNotAllowed, User: c.User()}
+	}
+	if _, isCert := key.(*ssh.Certificate); isCert {
+		return nil, &Failure{Reason: ReasonBadCredentials, User: c.User()}
+	}
+	wire := key.Marshal()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, k := range st.keys {
+		if bytes.Equal(k, wire) {
+			return &ssh.Permissions{}, nil
+		}
+	}
+	return nil, &Failure{Reason: ReasonBadCredentials, User: c.User()}
+}
+
+func (st *configuredConn) verifiedKey(c ssh.ConnMetadata, key ssh.PublicKey, _ *ssh.Permissions, _ string) (*ssh.Permissions, error) {
+	eff, err := st.resolve(c.User())
+	if err != nil {
+		return nil, err
+	}
+	st.mu.Lock()
+	st.keyOK = true
+	st.keyFP = ssh.FingerprintSHA256(key)
+	st.mu.Unlock()
+	return st.next(eff, c.User(), MethodPublicKey)
+}
+
+// next records a verified factor and either asks for the missing one
+// (an unwrapped *ssh.PartialSuccessError, as x/crypto requires) or
+// completes the login.
+func (st *configuredConn) next(eff *groups.Effective, user, method string) (*ssh.Permissions, error) {
+	creds := eff.RequiredCredentials().Value
+	st.mu.Lock()
+	st.methods = append(st.methods, method)
+	needPass := creds.NeedsPassword() && !st.passOK
+	needKey := creds.NeedsSSHKey() && !st.keyOK
+	methods := append([]string(nil), st.methods...)
+	fp := st.keyFP
+	st.mu.Unlock()
+	switch {
+	case needPass:
+		return nil, &ssh.PartialSuccessError{Next: ssh.ServerAuthCallbacks{
+			PasswordCallback:            st.password,
+			KeyboardInteractiveCallback: st.keyboardInteractive,
+		}}
+	case needKey:
+		return nil, &ssh.PartialSuccessError{Next: ssh.ServerAuthCallbacks{PublicKeyCallback: st.publicKey}}
+	}
+	home := eff.Home().Value
+	created, err := vfs.PrepareHome(home, eff.CreateHomeFolder().Value)
+	if err != nil {
+		reason := ReasonHomeCreateFailed
+		switch {
+		case errors.Is(err, vfs.ErrHomeMissing):
+			reason = ReasonHomeMissing
+		case errors.Is(err, vfs.ErrHomeNotDir), errors.Is(err, vfs.ErrHomeNotAbs):
+			reason = ReasonConfigInvalid
+		}
+		st.a.log.Warn("auth: home folder unusable", "user", user, "home", home, "err", err)
+		return nil, &Failure{Reason: reason, User: user}
+	}
+	if created {
+		st.a.log.Info("auth: home folder created", "user", user, "home", home)
+	}
+	// home_folder_structure: failures are reported, the login goes on (SPEC 5(d)).
+	var entries []string
+	for _, e := range eff.HomeFolderStructure() {
+		entries = append(entries, e.Value)
+	}
+	for _, err := range vfs.CreateStructure(home, entries, 0o755) {
+		st.a.log.Warn("auth: home folder structure", "user", user, "err", err)
+	}
+	id := &Identity{User: user, Methods: methods, KeyFingerprint: fp, Value: eff}
+	return id.Permissions(), nil
+}
