@@ -22,6 +22,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/sftpkit/sftpkit/auth"
+	"github.com/sftpkit/sftpkit/groups"
 	"github.com/sftpkit/sftpkit/sftpserver"
 	"github.com/sftpkit/sftpkit/sftpserver/sftptest"
 )
@@ -41,6 +42,7 @@ type opensshEnv struct {
 	key      string // OpenSSH private key file
 	kh       string // known_hosts file
 	password string
+	extra    []string // more ssh options, e.g. BindAddress
 }
 
 // needSFTP returns the path of OpenSSH's sftp binary. It skips the test when
@@ -59,6 +61,19 @@ func needSFTP(t *testing.T) string {
 
 func newOpenSSHEnv(t *testing.T) *opensshEnv {
 	t.Helper()
+	return newOpenSSHEnvWith(t, func(pub ssh.PublicKey, hash string) *sftpserver.Server {
+		a, err := auth.NewStatic(auth.Account{Name: opensshUser, PasswordHash: hash, AuthorizedKeys: []ssh.PublicKey{pub}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &sftpserver.Server{Auth: a}
+	})
+}
+
+// newOpenSSHEnvWith generates the client's key and password and starts the
+// server mkServer returns for them (its Events are set here).
+func newOpenSSHEnvWith(t *testing.T, mkServer func(pub ssh.PublicKey, passwordHash string) *sftpserver.Server) *opensshEnv {
+	t.Helper()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -76,11 +91,7 @@ func newOpenSSHEnv(t *testing.T) *opensshEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := auth.NewStatic(auth.Account{Name: opensshUser, PasswordHash: hash, AuthorizedKeys: []ssh.PublicKey{sshPub}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts, rec := newTestServer(t, &sftpserver.Server{Auth: a})
+	ts, rec := newTestServer(t, mkServer(sshPub, hash))
 	_, port, err := net.SplitHostPort(ts.Addr)
 	if err != nil {
 		t.Fatal(err)
@@ -154,6 +165,7 @@ func (e *opensshEnv) runSFTP(t *testing.T, method, password, batch string) sftpR
 		"-o", "GlobalKnownHostsFile=/dev/null",
 		"-o", "LogLevel=ERROR",
 	}
+	common = append(common, e.extra...)
 	var args []string
 	env := cleanEnv()
 	switch method {
@@ -410,5 +422,118 @@ func TestOpenSSH_Reput(t *testing.T) {
 	if got := fileSHA(t, filepath.Join(e.home, "big.bin")); got != sum {
 		fi, _ := os.Stat(filepath.Join(e.home, "big.bin"))
 		t.Fatalf("file after reput differs (size %d, want %d)", fi.Size(), len(full))
+	}
+}
+
+// appendixC is SPEC Appendix C with the paths under {BASE}, the source
+// ranges moved onto loopback (10.23.0.0/24 → 127.23.0.0/24, 10.2.2.0/24 →
+// 127.2.2.0/24) so that OpenSSH can connect from them here, and alice's
+// "$6$..." password replaced by an argon2id hash plus her key.
+const appendixC = `
+[groups/DEFAULT_GROUP]
+name = DEFAULT_GROUP
+enabled = yes
+home_folder_path = {BASE}/sftp
+create_home_folder = yes
+permissions = allow-list, allow-read
+
+[groups/g-partners]
+name = partners
+home_folder_path = {BASE}/partners
+create_home_folder = yes
+home_folder_structure =
+    /pull
+    /pull/invoices
+    /push
+permissions =
+    allow-list, allow-read
+    /push, allow-list
+    /push/*, allow-list, allow-write, allow-rename
+    *.exe, deny-full-control
+virtual_folders =
+    /team, {BASE}/shared/team
+    /queue/${USER}, {BASE}/queues/${USER}
+source_ip_filter =
+    deny 127.23.0.1
+    allow 127.23.0.0/24
+ssh_delete_delay = 0
+
+[groups/g-support]
+name = support
+source_ip_filter = allow 127.2.2.0/24
+permissions =
+    allow-full-control
+    /support/*, allow-full-control
+virtual_folders = /support, {BASE}/support
+
+[accounts/a-alice]
+name = alice
+group = g-partners, g-support
+password = {HASH}
+ssh_authorized_keys_content = {KEY}
+required_credentials = inherit
+permissions = inherit
+virtual_folders = inherit
+`
+
+// TestOpenSSH_AppendixC: the SPEC's reference configuration, served through
+// examples' path (auth.Configured, EffectiveFS, EffectivePolicy) and driven
+// by OpenSSH's sftp from several source addresses.
+func TestOpenSSH_AppendixC(t *testing.T) {
+	needSFTP(t)
+	base := t.TempDir()
+	e := newOpenSSHEnvWith(t, func(pub ssh.PublicKey, hash string) *sftpserver.Server {
+		text := strings.NewReplacer("{BASE}", base, "{HASH}", hash,
+			"{KEY}", strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub)))).Replace(appendixC)
+		cfg, err := groups.Parse("appendix-c.ini", []byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := auth.NewConfigured(cfg, auth.ConfiguredOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &sftpserver.Server{Auth: a, FS: sftpserver.EffectiveFS(), Policy: sftpserver.EffectivePolicy()}
+	})
+	home := filepath.Join(base, "partners", "alice")
+	src, _ := randomFile(t, 1000)
+	from := func(ip string) { e.extra = []string{"-o", "BindAddress=" + ip} }
+
+	// From 127.23.0.7 alice is a partner only: home partners/alice with its
+	// structure, uploads in /push only; /push/a.exe is allowed because
+	// /push/* matches before *.exe (the appendix's rule-order fact).
+	from("127.23.0.7")
+	e.runSFTP(t, "key", "", "ls /pull\nput "+src+" /push/a.txt\nput "+src+" /push/a.exe\n").mustSucceed(t, "partner upload")
+	for _, f := range []string{"push/a.txt", "push/a.exe", "pull/invoices"} {
+		if _, err := os.Stat(filepath.Join(home, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	if r := e.runSFTP(t, "password", e.password, "put "+src+" /pull/x.txt\n"); r.err == nil {
+		t.Error("upload into /pull allowed")
+	}
+	ev := e.rec.wait(t, "auth.succeeded", func(ev sftpserver.Event) bool { return ev.Type == sftpserver.EventAuthSucceeded })
+	if ev.User != "alice" {
+		t.Errorf("event %+v", ev)
+	}
+
+	// From 127.2.2.5 alice is associated with support only: the global line
+	// fails closed (deny-full-control, GRP-08), her home stays partners/alice.
+	from("127.2.2.5")
+	e.runSFTP(t, "key", "", "pwd\n").mustSucceed(t, "support-only login")
+	if r := e.runSFTP(t, "key", "", "ls /\n"); r.err == nil {
+		t.Error("listing / allowed although the primary group is not associated")
+	}
+
+	// From 127.23.0.1 (denied by partners, not in support) and 127.9.9.9: refused (IP-06).
+	for _, ip := range []string{"127.23.0.1", "127.9.9.9"} {
+		from(ip)
+		if r := e.runSFTP(t, "key", "", "pwd\n"); r.err == nil {
+			t.Errorf("login from %s succeeded", ip)
+		}
+	}
+	rej := e.rec.wait(t, "auth.rejected", func(ev sftpserver.Event) bool { return ev.Type == sftpserver.EventAuthRejected })
+	if rej.Reason != "no-group-associated" {
+		t.Errorf("rejection reason %q, want no-group-associated", rej.Reason)
 	}
 }

@@ -330,3 +330,85 @@ func TestPermEvents(t *testing.T) {
 		t.Errorf("event = %+v", ev)
 	}
 }
+
+// mk creates files (and their directories) in a home.
+func mk(t *testing.T, h string, files ...string) {
+	t.Helper()
+	for _, f := range files {
+		p := filepath.Join(h, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(f), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// PERM-E03, documented example A.
+func TestPermE03_ExampleA(t *testing.T) {
+	_, c, h := policyServer(t, "allow-read\n/inbox/*, allow-full-control\n*.csv, allow-read, allow-write")
+	mk(t, h, "inbox/a.csv", "x/a.csv", "x/a.txt")
+	wantOK(t, "/inbox/a.csv read", openRead(c, "/inbox/a.csv"))
+	wantOK(t, "/inbox/a.csv delete (full control)", c.Remove("/inbox/a.csv"))
+	wantOK(t, "/x/a.csv read", openRead(c, "/x/a.csv"))
+	wantOK(t, "/x/a.csv write", openWrite(c, "/x/a.csv", os.O_TRUNC))
+	wantDenied(t, "/x/a.csv delete", c.Remove("/x/a.csv"))
+	wantOK(t, "/x/a.txt read", openRead(c, "/x/a.txt"))
+	wantDenied(t, "/x/a.txt write", openWrite(c, "/x/a.txt", os.O_TRUNC))
+	_, err := c.ReadDir("/inbox")
+	wantDenied(t, "READDIR /inbox (global read only)", err)
+}
+
+// PERM-E04, documented example B.
+func TestPermE04_ExampleB(t *testing.T) {
+	_, c, h := policyServer(t, "allow-read\n/inbox/*, allow-full-control\n*.csv, allow-write")
+	mk(t, h, "inbox/a.csv", "x/a.csv")
+	wantOK(t, "/x/a.csv write", openWrite(c, "/x/a.csv", os.O_TRUNC))
+	wantDenied(t, "/x/a.csv read", openRead(c, "/x/a.csv"))
+	_, err := c.Stat("/x/a.csv")
+	wantDenied(t, "/x/a.csv stat", err)
+	wantOK(t, "/inbox/a.csv read", openRead(c, "/inbox/a.csv"))
+	wantOK(t, "/inbox/a.csv delete", c.Remove("/inbox/a.csv"))
+}
+
+// PERM-E05, documented example C: rule order decides.
+func TestPermE05_ExampleC(t *testing.T) {
+	_, c, h := policyServer(t, "allow-read\n*.csv, allow-write\n/inbox/*, allow-full-control")
+	mk(t, h, "inbox/a.csv", "inbox/a.txt")
+	wantDenied(t, "REMOVE /inbox/a.csv", c.Remove("/inbox/a.csv"))
+	wantOK(t, "REMOVE /inbox/a.txt", c.Remove("/inbox/a.txt"))
+}
+
+// PERM-E06, documented examples D and E: /inbox* also matches /inbox-qa.
+func TestPermE06_ExamplesDE(t *testing.T) {
+	_, c, h := policyServer(t, "allow-read\n/inbox*, allow-full-control")
+	mk(t, h, "inbox-qa/x")
+	wantOK(t, "D: /inbox-qa/x delete", c.Remove("/inbox-qa/x"))
+
+	_, c2, h2 := policyServer(t, "allow-read\n/inbox, allow-full-control\n/inbox/*, allow-full-control")
+	mk(t, h2, "inbox-qa/x", "inbox/y")
+	wantDenied(t, "E: /inbox-qa/x delete", c2.Remove("/inbox-qa/x"))
+	wantOK(t, "E: /inbox-qa/x read", openRead(c2, "/inbox-qa/x"))
+	if _, err := c2.ReadDir("/inbox"); err != nil {
+		t.Errorf("E: READDIR /inbox: %v", err)
+	}
+	wantOK(t, "E: /inbox/y delete", c2.Remove("/inbox/y"))
+}
+
+// PERM-E08: permissions are not hierarchical.
+func TestPermE08_NonHierarchical(t *testing.T) {
+	_, c, h := policyServer(t, "allow-list, allow-read\n/uploads, deny-full-control\n/uploads/*/*, allow-list, allow-write, allow-read")
+	mk(t, h, "uploads/tok/existing")
+	infos, err := c.ReadDir("/")
+	if err != nil || !strings.Contains(names(infos), "uploads") {
+		t.Errorf("READDIR / = %s, %v; want uploads listed", names(infos), err)
+	}
+	_, err = c.ReadDir("/uploads")
+	wantDenied(t, "READDIR /uploads", err)
+	if _, err := c.ReadDir("/uploads/tok"); err != nil {
+		t.Errorf("READDIR /uploads/tok: %v", err)
+	}
+	wantOK(t, "OPEN(write) /uploads/tok/f", openWrite(c, "/uploads/tok/f", os.O_CREATE))
+	wantDenied(t, "OPEN(write) /uploads/f", openWrite(c, "/uploads/f", os.O_CREATE))
+}
