@@ -272,7 +272,7 @@ func (c *serverConn) serveSFTP(ctx context.Context, id *auth.Identity, sid strin
 		Observe: func(op sftpadapter.Op) {
 			ev := base
 			ev.Type = opEventType[op.Kind]
-			ev.Path, ev.Target = op.Path, op.Target
+			ev.Path, ev.Target, ev.RequestedPath = op.Path, op.Target, op.RequestedPath
 			ev.BytesRead, ev.BytesWritten = op.BytesRead, op.BytesWritten
 			ev.Duration, ev.Aborted = op.Duration, op.Aborted
 			if op.Err != nil {

@@ -50,11 +50,12 @@ type Event struct {
 	Attempts int      // authentication attempts (excluding "none")
 
 	// File operations and transfers. Paths are virtual.
-	Path         string
-	Target       string // rename and symlink destination
-	BytesRead    int64
-	BytesWritten int64
-	Duration     time.Duration
+	Path          string
+	Target        string // rename and symlink destination
+	RequestedPath string // the client's path when an upload was stored under another name (amend_write_name)
+	BytesRead     int64
+	BytesWritten  int64
+	Duration      time.Duration
 	// Aborted is set when a transfer ended because the connection broke
 	// before the client closed the handle.
 	Aborted bool
@@ -168,6 +169,9 @@ func (e *emitter) logEvent(ev Event) {
 	}
 	if ev.Target != "" {
 		attrs = append(attrs, slog.String("target", ev.Target))
+	}
+	if ev.RequestedPath != "" {
+		attrs = append(attrs, slog.String("requested_path", ev.RequestedPath))
 	}
 	if ev.BytesRead != 0 || ev.BytesWritten != 0 {
 		attrs = append(attrs, slog.Int64("bytes_read", ev.BytesRead), slog.Int64("bytes_written", ev.BytesWritten))

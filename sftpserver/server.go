@@ -113,14 +113,15 @@ type Server struct {
 	baseCtx   context.Context
 	cancelCtx context.CancelFunc
 
-	mu        sync.Mutex
-	listeners map[*net.Listener]struct{}
-	conns     map[*serverConn]struct{}
-	perIP     map[string]int
-	unauth    int
-	closed    atomic.Bool
-	connWG    sync.WaitGroup
-	nextConn  atomic.Uint64
+	mu         sync.Mutex
+	onShutdown []func()
+	listeners  map[*net.Listener]struct{}
+	conns      map[*serverConn]struct{}
+	perIP      map[string]int
+	unauth     int
+	closed     atomic.Bool
+	connWG     sync.WaitGroup
+	nextConn   atomic.Uint64
 }
 
 func (s *Server) init() error {
@@ -439,6 +440,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for {
 		if s.closeIdle() {
 			s.connWG.Wait()
+			s.runOnShutdown()
 			s.cancelCtx()
 			s.events.close()
 			return nil
@@ -484,6 +486,26 @@ func (s *Server) Close() error {
 	s.cancelCtx()
 	s.events.close()
 	return nil
+}
+
+// RegisterOnShutdown registers f to run once Shutdown has closed every
+// connection, before it returns: work the sessions left for later (such as
+// delayed deletes, vfs.DeleteScheduler.Flush) can be completed then. Close
+// does not run them.
+func (s *Server) RegisterOnShutdown(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onShutdown = append(s.onShutdown, f)
+}
+
+func (s *Server) runOnShutdown() {
+	s.mu.Lock()
+	fs := s.onShutdown
+	s.onShutdown = nil
+	s.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
 }
 
 // DroppedEvents returns how many events were dropped because the event

@@ -90,12 +90,13 @@ const (
 
 // Op reports one operation.
 type Op struct {
-	Kind         OpKind
-	Path         string // canonical virtual path
-	Target       string // rename/symlink destination
-	BytesRead    int64
-	BytesWritten int64
-	Duration     time.Duration
+	Kind          OpKind
+	Path          string // canonical virtual path (of the file actually written)
+	RequestedPath string // the client's path, when the file was stored under another name (AMEND-07)
+	Target        string // rename/symlink destination
+	BytesRead     int64
+	BytesWritten  int64
+	Duration      time.Duration
 	// Aborted is set when a transfer ended because the connection broke.
 	Aborted bool
 	// Err is the client-visible error, nil on success.
@@ -311,23 +312,30 @@ func (a *Adapter) open(raw string, fl sftp.FileOpenFlags) (*handle, error) {
 		}
 		return nil, errIsDir
 	}
-	return &handle{a: a, f: f, path: p, kind: kind, start: time.Now(), appends: fl.Append}, nil
+	h := &handle{a: a, f: f, path: p, kind: kind, start: time.Now(), appends: fl.Append}
+	// A filesystem that stores the upload under another name (vfs's
+	// amend_write_name) names the file it opened; events report both.
+	if name := f.Name(); name != p && vpath.IsCanonical(name) {
+		h.path, h.requested = name, p
+	}
+	return h, nil
 }
 
 // handle is an open file. pkg/sftp calls ReadAt/WriteAt from several workers
 // concurrently.
 type handle struct {
-	a       *Adapter
-	f       afero.File
-	path    string
-	kind    OpKind
-	start   time.Time
-	nread   atomic.Int64
-	nwrite  atomic.Int64
-	aborted atomic.Bool
-	closed  atomic.Bool
-	appends bool       // APPEND: every write goes to the end of the file
-	appendM sync.Mutex // serialises appends
+	a         *Adapter
+	f         afero.File
+	path      string
+	requested string // the client's path when the file was stored under another name
+	kind      OpKind
+	start     time.Time
+	nread     atomic.Int64
+	nwrite    atomic.Int64
+	aborted   atomic.Bool
+	closed    atomic.Bool
+	appends   bool       // APPEND: every write goes to the end of the file
+	appendM   sync.Mutex // serialises appends
 }
 
 // ReadAt reads from the file. io.EOF is returned unwrapped, as pkg/sftp
@@ -382,9 +390,17 @@ func (h *handle) WriteAt(p []byte, off int64) (n int, err error) {
 	return n, err
 }
 
-// TransferError records that the connection broke while the handle was open.
+// aborter is implemented by files that must not publish what was written
+// when the transfer broke (vfs's atomic uploads).
+type aborter interface{ Abort(error) }
+
+// TransferError records that the connection broke while the handle was open
+// and tells the file, which then discards instead of publishing on Close.
 func (h *handle) TransferError(err error) {
 	h.aborted.Store(true)
+	if a, ok := h.f.(aborter); ok {
+		a.Abort(err)
+	}
 }
 
 // Close closes the file and reports the transfer.
@@ -398,7 +414,7 @@ func (h *handle) Close() (err error) {
 			h.a.log.Error("sftp: panic in Close", "path", h.path, "panic", r, "stack", string(debug.Stack()))
 			err = errInternal
 		}
-		op := Op{Kind: h.reportKind(), Path: h.path, BytesRead: h.nread.Load(), BytesWritten: h.nwrite.Load(),
+		op := Op{Kind: h.reportKind(), Path: h.path, RequestedPath: h.requested, BytesRead: h.nread.Load(), BytesWritten: h.nwrite.Load(),
 			Duration: time.Since(h.start), Aborted: h.aborted.Load()}
 		h.a.observeErr(op, err)
 	}()
