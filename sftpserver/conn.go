@@ -236,7 +236,7 @@ func (c *serverConn) serveSFTP(ctx context.Context, id *auth.Identity, sid strin
 	}()
 	base := Event{SessionID: sid, User: id.User, Remote: c.nc.RemoteAddr(), Local: c.nc.LocalAddr()}
 
-	info := SessionInfo{Identity: id, SessionID: sid, Remote: c.nc.RemoteAddr(), Local: c.nc.LocalAddr()}
+	info := SessionInfo{Identity: id, SessionID: sid, Remote: c.nc.RemoteAddr(), Local: c.nc.LocalAddr(), Deletes: s.deletes}
 	fsys, err := s.fs.NewFS(ctx, info)
 	if err != nil {
 		s.log.Error("sftpserver: cannot create the session's filesystem", "session", sid, "user", id.User, "err", err)
@@ -274,7 +274,7 @@ func (c *serverConn) serveSFTP(ctx context.Context, id *auth.Identity, sid strin
 			ev.Type = opEventType[op.Kind]
 			ev.Path, ev.Target, ev.RequestedPath = op.Path, op.Target, op.RequestedPath
 			ev.BytesRead, ev.BytesWritten = op.BytesRead, op.BytesWritten
-			ev.Duration, ev.Aborted = op.Duration, op.Aborted
+			ev.Duration, ev.Aborted, ev.Delayed = op.Duration, op.Aborted, op.Delayed
 			if op.Err != nil {
 				ev.Err, ev.Status = op.Err, op.Err.Code()
 			}

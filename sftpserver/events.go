@@ -32,6 +32,10 @@ const (
 	EventRename   EventType = "fs.rename"
 	EventSetstat  EventType = "fs.setstat"
 	EventSymlink  EventType = "fs.symlink"
+	// EventRemoveDelayed reports the outcome of a REMOVE that
+	// ssh_delete_delay deferred: Outcome is "deleted", "failed",
+	// "skipped-replaced" or "dropped" (SPEC DEL-04, DEL-08, EVT-06).
+	EventRemoveDelayed EventType = "fs.remove.delayed"
 )
 
 // Event is one thing that happened on the server. Fields that do not apply
@@ -53,9 +57,13 @@ type Event struct {
 	Path          string
 	Target        string // rename and symlink destination
 	RequestedPath string // the client's path when an upload was stored under another name (amend_write_name)
-	BytesRead     int64
-	BytesWritten  int64
-	Duration      time.Duration
+	// Delayed marks a REMOVE deferred by ssh_delete_delay: on fs.remove it
+	// means "accepted, runs later"; fs.remove.delayed carries the Outcome.
+	Delayed      bool
+	Outcome      string
+	BytesRead    int64
+	BytesWritten int64
+	Duration     time.Duration
 	// Aborted is set when a transfer ended because the connection broke
 	// before the client closed the handle.
 	Aborted bool
@@ -181,6 +189,12 @@ func (e *emitter) logEvent(ev Event) {
 	}
 	if ev.Aborted {
 		attrs = append(attrs, slog.Bool("aborted", true))
+	}
+	if ev.Delayed {
+		attrs = append(attrs, slog.Bool("delayed", true))
+	}
+	if ev.Outcome != "" {
+		attrs = append(attrs, slog.String("outcome", ev.Outcome))
 	}
 	if ev.Err != nil {
 		attrs = append(attrs, slog.String("err", ev.Err.Error()))

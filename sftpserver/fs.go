@@ -22,6 +22,10 @@ type SessionInfo struct {
 	SessionID string
 	Remote    net.Addr
 	Local     net.Addr
+	// Deletes is the server's scheduler for delayed deletes (wrap the
+	// session's Fs with vfs.DelayedDelete to use it). Pending deletes
+	// outlive the session; Shutdown runs them, Close drops them.
+	Deletes *vfs.DeleteScheduler
 }
 
 // A FileSystem gives each SFTP session its filesystem. It is the seam between

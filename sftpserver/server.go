@@ -110,6 +110,7 @@ type Server struct {
 	fs        FileSystem
 	log       *slog.Logger
 	events    *emitter
+	deletes   *vfs.DeleteScheduler
 	baseCtx   context.Context
 	cancelCtx context.CancelFunc
 
@@ -157,6 +158,14 @@ func (s *Server) setup() error {
 	}
 	s.template = cfg
 	s.events = newEmitter(s.Events, s.log)
+	s.deletes = vfs.NewDeleteScheduler(vfs.DeleteSchedulerOptions{OnResult: func(r vfs.DeleteResult) {
+		ev := Event{Type: EventRemoveDelayed, User: r.Key, Path: r.Path, Outcome: string(r.Outcome), Delayed: true, Time: r.At}
+		if r.Err != nil {
+			ev.Err = errors.New(string(r.Outcome))
+			s.log.Warn("sftpserver: delayed delete", "user", r.Key, "path", r.Path, "outcome", string(r.Outcome), "err", r.Err)
+		}
+		s.events.emit(ev)
+	}})
 	s.baseCtx, s.cancelCtx = context.WithCancel(context.Background())
 	s.listeners = make(map[*net.Listener]struct{})
 	s.conns = make(map[*serverConn]struct{})
@@ -440,6 +449,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for {
 		if s.closeIdle() {
 			s.connWG.Wait()
+			s.deletes.Flush() // pending delayed deletes run now (DEL-06)
+			s.deletes.Close()
 			s.runOnShutdown()
 			s.cancelCtx()
 			s.events.close()
@@ -483,6 +494,7 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	s.connWG.Wait()
+	s.deletes.Close() // pending delayed deletes are dropped (DEL-06)
 	s.cancelCtx()
 	s.events.close()
 	return nil

@@ -103,6 +103,9 @@ type Op struct {
 	Err *StatusError
 	// Denial explains a permission refusal; nil otherwise.
 	Denial *perms.Denial
+	// Delayed marks a REMOVE accepted for later (ssh_delete_delay): its
+	// outcome is reported separately.
+	Delayed bool
 }
 
 // Adapter implements pkg/sftp's handler interfaces over an afero.Fs. It is
@@ -500,7 +503,9 @@ func (a *Adapter) remove(raw string, dir bool) (err error) {
 	if dir {
 		kind = OpRmdir
 	}
-	defer func() { a.observeErr(Op{Kind: kind, Path: p}, err) }()
+	defer func() {
+		a.observeErr(Op{Kind: kind, Path: p, Delayed: !dir && err == nil && removeDelay(a.cfg.Fs) > 0}, err)
+	}()
 	need := perms.DeleteFile
 	if dir {
 		need = perms.DeleteFolder
@@ -513,6 +518,11 @@ func (a *Adapter) remove(raw string, dir bool) (err error) {
 	}
 	fi, err := lstat(a.cfg.Fs, p)
 	if err != nil {
+		// A delayed delete (ssh_delete_delay) answers OK without checking
+		// that the file exists (SPEC 14(d)); the outcome is only an event.
+		if !dir && errors.Is(err, fs.ErrNotExist) && removeDelay(a.cfg.Fs) > 0 {
+			return a.cfg.Fs.Remove(p)
+		}
 		return err
 	}
 	switch {
@@ -522,6 +532,15 @@ func (a *Adapter) remove(raw string, dir bool) (err error) {
 		return errIsDir
 	}
 	return a.cfg.Fs.Remove(p)
+}
+
+// removeDelay returns how long fsys delays REMOVE (vfs.DelayedDelete), 0 if
+// it does not.
+func removeDelay(fsys afero.Fs) time.Duration {
+	if d, ok := fsys.(interface{ RemoveDelay() time.Duration }); ok {
+		return d.RemoveDelay()
+	}
+	return 0
 }
 
 func (a *Adapter) rename(rawFrom, rawTo string, posix bool) (err error) {
