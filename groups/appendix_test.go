@@ -170,7 +170,7 @@ func TestAppendixC_ExpectedFacts(t *testing.T) {
 			t.Errorf("10.2.2.5: read %s allowed = %v, want %v", path, got, allowed)
 		}
 	}
-	if v := e.VirtualFolders(); len(v) != 1 || v[0].Value != (VirtualFolder{"/support", "/srv/support"}) {
+	if v := e.VirtualFolders(); len(v) != 1 || v[0].Value != (VirtualFolder{VirtualPath: "/support", RealPath: "/srv/support"}) {
 		t.Errorf("10.2.2.5: virtual folders %v", v)
 	}
 
@@ -204,7 +204,7 @@ func TestAppendixC_ExpectedFacts(t *testing.T) {
 	if !equalStrings(hfs, []string{"/pull", "/pull/invoices", "/push"}) {
 		t.Errorf("structure %v", hfs)
 	}
-	if v := e.VirtualFolders(); len(v) != 2 || v[1].Value != (VirtualFolder{"/queue/alice", "/srv/queues/alice"}) {
+	if v := e.VirtualFolders(); len(v) != 2 || v[1].Value != (VirtualFolder{VirtualPath: "/queue/alice", RealPath: "/srv/queues/alice", PerUser: true}) {
 		t.Errorf("virtual folders %v", v)
 	}
 	if rc := e.RequiredCredentials(); rc.Value != CredentialsAny || rc.Source.Kind != SourceDefault {

@@ -596,7 +596,7 @@ created = 1600000000
 	if p, ok := g.Permissions.Get(); !ok || p.Global != mustSet(t, "allow-list, allow-read") || len(p.Rules) != 1 || p.Rules[0].Expr != "/pull/*" {
 		t.Errorf("group permissions = %+v", p)
 	}
-	if v, _ := g.VirtualFolders.Get(); len(v) != 2 || v[1] != (VirtualFolder{"/queue/${USER}", "/srv/queue/${USER}"}) {
+	if v, _ := g.VirtualFolders.Get(); len(v) != 2 || v[1] != (VirtualFolder{VirtualPath: "/queue/${USER}", RealPath: "/srv/queue/${USER}"}) {
 		t.Errorf("group virtual folders = %v", v)
 	}
 
@@ -687,11 +687,11 @@ func TestParse_VirtualFolders(t *testing.T) {
 		value string
 		want  []VirtualFolder
 	}{
-		{"/team, /srv/team", []VirtualFolder{{"/team", "/srv/team"}}},
-		{"  team/ ,   /srv/team  ", []VirtualFolder{{"/team", "/srv/team"}}},
-		{"/a/b, D:\\storage\\x", []VirtualFolder{{"/a/b", `D:\storage\x`}}},
-		{"/a, /srv/a, b", []VirtualFolder{{"/a", "/srv/a, b"}}},
-		{"\n    /x, /srv/x\n    /y/${USER}, /srv/y/${USER}", []VirtualFolder{{"/x", "/srv/x"}, {"/y/${USER}", "/srv/y/${USER}"}}},
+		{"/team, /srv/team", []VirtualFolder{{VirtualPath: "/team", RealPath: "/srv/team"}}},
+		{"  team/ ,   /srv/team  ", []VirtualFolder{{VirtualPath: "/team", RealPath: "/srv/team"}}},
+		{"/a/b, D:\\storage\\x", []VirtualFolder{{VirtualPath: "/a/b", RealPath: `D:\storage\x`}}},
+		{"/a, /srv/a, b", []VirtualFolder{{VirtualPath: "/a", RealPath: "/srv/a, b"}}},
+		{"\n    /x, /srv/x\n    /y/${USER}, /srv/y/${USER}", []VirtualFolder{{VirtualPath: "/x", RealPath: "/srv/x"}, {VirtualPath: "/y/${USER}", RealPath: "/srv/y/${USER}"}}},
 	}
 	for _, tc := range good {
 		c := mustParse(t, defaultGroup+"[groups/g]\nname = g\nvirtual_folders = "+tc.value+"\n")

@@ -125,6 +125,10 @@ type VirtualFolder struct {
 	VirtualPath string
 	// RealPath is an absolute real path (Unix or Windows form).
 	RealPath string
+	// PerUser is set in an Effective snapshot when the configured real path
+	// contained ${USER}: such a folder is created at login when the primary
+	// group's create_home_folder allows (HOME-17); others never are.
+	PerUser bool
 }
 
 // Options are the options that both groups and accounts carry. On a group,

@@ -494,5 +494,6 @@ func expandVirtualFolder(vf VirtualFolder, user string) (VirtualFolder, error) {
 	if err != nil {
 		return vf, fmt.Errorf("virtual path %q for %q: %w", vf.VirtualPath, user, err)
 	}
-	return VirtualFolder{VirtualPath: v, RealPath: strings.ReplaceAll(vf.RealPath, PlaceholderUser, ru)}, nil
+	return VirtualFolder{VirtualPath: v, RealPath: strings.ReplaceAll(vf.RealPath, PlaceholderUser, ru),
+		PerUser: strings.Contains(vf.RealPath, PlaceholderUser)}, nil
 }

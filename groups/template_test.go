@@ -244,15 +244,15 @@ group = off
 
 // VF-02: ${USER} in virtual folders is substituted on both sides.
 func TestVirtualFolderUserSubstitution(t *testing.T) {
-	vf, err := expandVirtualFolder(VirtualFolder{"/queue/${USER}", `/srv/q/${USER}`}, `a:b*c`)
-	if err != nil || vf != (VirtualFolder{"/queue/a:b*c", "/srv/q/a.b.c"}) {
+	vf, err := expandVirtualFolder(VirtualFolder{VirtualPath: "/queue/${USER}", RealPath: `/srv/q/${USER}`}, `a:b*c`)
+	if err != nil || vf != (VirtualFolder{VirtualPath: "/queue/a:b*c", RealPath: "/srv/q/a.b.c", PerUser: true}) {
 		t.Errorf("got %+v, %v", vf, err)
 	}
-	vf, err = expandVirtualFolder(VirtualFolder{"/u/${USER}", `/srv/${USER}`}, `a/b`)
-	if err != nil || vf != (VirtualFolder{"/u/a.b", "/srv/a.b"}) {
+	vf, err = expandVirtualFolder(VirtualFolder{VirtualPath: "/u/${USER}", RealPath: `/srv/${USER}`}, `a/b`)
+	if err != nil || vf != (VirtualFolder{VirtualPath: "/u/a.b", RealPath: "/srv/a.b", PerUser: true}) {
 		t.Errorf("got %+v, %v", vf, err)
 	}
-	if _, err := expandVirtualFolder(VirtualFolder{"/u/${USER}", "/srv"}, ".."); !errors.Is(err, ErrInvalidUserName) {
+	if _, err := expandVirtualFolder(VirtualFolder{VirtualPath: "/u/${USER}", RealPath: "/srv"}, ".."); !errors.Is(err, ErrInvalidUserName) {
 		t.Errorf("..: %v", err)
 	}
 }
