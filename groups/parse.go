@@ -299,7 +299,7 @@ func (k key) common(o *Options, group bool) bool {
 	case "disable_on_inactivity":
 		k.intOpt(&o.DisableOnInactivity, maxDays, "days")
 	case "permissions":
-		k.permissions(&o.Permissions)
+		k.permissions(&o.Permissions, group)
 	case "amend_write_name":
 		switch strings.ToLower(k.Value) {
 		case "", "disabled":
@@ -334,7 +334,7 @@ func (k key) pathOpt(dst *Opt[string], group bool) {
 	*dst = Explicit(k.Value)
 }
 
-func (k key) permissions(dst *Opt[*perms.Value]) {
+func (k key) permissions(dst *Opt[*perms.Value], group bool) {
 	if k.Value == "" {
 		return // group: allow-full-control (PERM-P06); account: Inherit
 	}
@@ -353,6 +353,9 @@ func (k key) permissions(dst *Opt[*perms.Value]) {
 			}
 		}
 		return
+	}
+	for _, w := range perms.Lint(v, perms.LintOptions{AccountLevel: !group}) {
+		k.warnAt(w.Line-1, w.Msg+" ["+w.Kind+"]")
 	}
 	*dst = Explicit(v)
 }

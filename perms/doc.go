@@ -90,4 +90,35 @@
 //
 // Permissions never grant what the storage refuses (PERM-E10): an error
 // from the file system is mapped on its own by the layers that call it.
+//
+// # Lint
+//
+// [Lint] reports the traps SPEC §7(b) documents, as [Warning] values with
+// the rule's line; package groups adds them to Config.Warnings at load
+// time. The kinds are [KindPrefixGlob] ("/inbox*" also matches
+// /inbox-qa), [KindFolderItself] ("/inbox/*" leaves the folder /inbox to a
+// global set that refuses what the rule allows on it), [KindShadowed] and
+// [KindAfterCatchAll] (rules no path can reach, reported only when that is
+// certain) and [KindAccountUser] (${USER} in an account's own rules).
+// Warnings are advice: the value means what this documentation says.
+//
+// # Performance
+//
+// BenchmarkCheck times [Policy.Check] on policies of realistic mixed rules
+// (folder globs "/partnerNNNN/*", one suffix glob "*.extNNN" in ten, one
+// anchored m/…/ regexp in a hundred), for a path decided by the first rule,
+// by the last rule, and by the global set. Median of three runs
+// (go test -bench BenchmarkCheck -benchmem -count 3), Go 1.26,
+// linux/amd64, Intel Xeon, 2 cores; every case allocates nothing:
+//
+//	rules   first rule   last rule   no rule (global)   allocs/op
+//	   10     69 ns        73 ns         64 ns             0
+//	  100     68 ns        70 ns         59 ns             0
+//	 1000     65 ns        72 ns         64 ns             0
+//	10000     69 ns        71 ns         64 ns             0
+//
+// The cost does not grow with the number of rules: a check folds the path
+// once (an ASCII fast path) and probes the index once per distinct key
+// length. For comparison, a linear scan of the 1000 regexps takes about
+// 140 µs for the last rule and 95 µs when no rule matches.
 package perms

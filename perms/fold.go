@@ -1,6 +1,7 @@
 package perms
 
 import (
+	"slices"
 	"unicode"
 	"unicode/utf8"
 )
@@ -36,8 +37,29 @@ func foldRune(r rune) rune {
 	return best
 }
 
-// appendFold appends the folded form of s to dst.
+// appendFold appends the folded form of s to dst. ASCII text (the common
+// case) is folded in one tight loop; the first non-ASCII byte hands the
+// rest to appendFoldSlow.
 func appendFold(dst []byte, s string) []byte {
+	n := len(dst)
+	dst = slices.Grow(dst, len(s))[:n+len(s)]
+	d := dst[n:]
+	s = s[:len(d)]
+	for i := range d {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return appendFoldSlow(dst[:n+i], s[i:])
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		d[i] = c
+	}
+	return dst
+}
+
+// appendFoldSlow is appendFold for text that may hold multi-byte runes.
+func appendFoldSlow(dst []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {

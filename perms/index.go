@@ -3,6 +3,7 @@ package perms
 import (
 	"math"
 	"slices"
+	"unicode/utf8"
 )
 
 // The rule index.
@@ -70,6 +71,32 @@ func (ki *keyIndex) lookupSuffix(lists [][]int32, s []byte) [][]int32 {
 	return lists
 }
 
+// lookupPrefixString and lookupSuffixString are lookupPrefix and
+// lookupSuffix for a string.
+func (ki *keyIndex) lookupPrefixString(lists [][]int32, s string) [][]int32 {
+	for _, n := range ki.lens {
+		if n > len(s) {
+			break
+		}
+		if l, ok := ki.m[s[:n]]; ok {
+			lists = append(lists, l)
+		}
+	}
+	return lists
+}
+
+func (ki *keyIndex) lookupSuffixString(lists [][]int32, s string) [][]int32 {
+	for _, n := range ki.lens {
+		if n > len(s) {
+			break
+		}
+		if l, ok := ki.m[s[len(s)-n:]]; ok {
+			lists = append(lists, l)
+		}
+	}
+	return lists
+}
+
 // index is the rule index of a Policy.
 type index struct {
 	always   []int32 // rules with no known condition, ascending
@@ -107,7 +134,7 @@ func (p *Policy) firstMatch(path string) int {
 	if len(p.ix.always) > 0 {
 		lists = append(lists, p.ix.always)
 	}
-	var foldBuf, validBuf [256]byte
+	var foldBuf [256]byte
 	var folded []byte
 	fk := &p.ix.keys
 	if p.ix.needFold {
@@ -116,9 +143,15 @@ func (p *Policy) firstMatch(path string) int {
 		lists = fk[suffixFold].lookupSuffix(lists, folded)
 	}
 	if len(fk[prefixExact].m) > 0 || len(fk[suffixExact].m) > 0 {
-		valid := appendValid(validBuf[:0], path)
-		lists = fk[prefixExact].lookupPrefix(lists, valid)
-		lists = fk[suffixExact].lookupSuffix(lists, valid)
+		if utf8.ValidString(path) {
+			lists = fk[prefixExact].lookupPrefixString(lists, path)
+			lists = fk[suffixExact].lookupSuffixString(lists, path)
+		} else {
+			var validBuf [256]byte
+			valid := appendValid(validBuf[:0], path)
+			lists = fk[prefixExact].lookupPrefix(lists, valid)
+			lists = fk[suffixExact].lookupSuffix(lists, valid)
+		}
 	}
 	switch len(lists) {
 	case 0:
