@@ -24,6 +24,9 @@ const (
 	ReasonHomeMissing      Reason = "home-missing"
 	ReasonHomeCreateFailed Reason = "home-create-failed"
 	ReasonConfigInvalid    Reason = groups.ReasonConfigInvalid
+	// ReasonVirtualFolderConflict: a virtual folder collides with a real
+	// entry of the home (SPEC VF-09).
+	ReasonVirtualFolderConflict Reason = "virtual-folder-conflict"
 )
 
 // ConfiguredOptions tune a Configured authenticator. The zero value is
@@ -36,6 +39,9 @@ type ConfiguredOptions struct {
 	// Logger receives what the client must not see (why a login failed in
 	// detail, homes created); nil discards.
 	Logger *slog.Logger
+	// Storage is how the account's storage is laid out; pass the same
+	// value to sftpserver.EffectiveFS.
+	Storage vfs.AccountOptions
 }
 
 // Configured authenticates the accounts of a groups.Config, each resolved
@@ -274,28 +280,28 @@ func (st *configuredConn) next(eff *groups.Effective, user, method string) (*ssh
 		return nil, &ssh.PartialSuccessError{Next: ssh.ServerAuthCallbacks{PublicKeyCallback: st.publicKey}}
 	}
 	home := eff.Home().Value
-	created, err := vfs.PrepareHome(home, eff.CreateHomeFolder().Value)
+	prep, err := vfs.PrepareAccount(eff, st.a.opt.Storage)
 	if err != nil {
 		reason := ReasonHomeCreateFailed
 		switch {
 		case errors.Is(err, vfs.ErrHomeMissing):
 			reason = ReasonHomeMissing
+		case errors.Is(err, vfs.ErrVirtualFolderConflict):
+			reason = ReasonVirtualFolderConflict
 		case errors.Is(err, vfs.ErrHomeNotDir), errors.Is(err, vfs.ErrHomeNotAbs):
 			reason = ReasonConfigInvalid
 		}
-		st.a.log.Warn("auth: home folder unusable", "user", user, "home", home, "err", err)
+		st.a.log.Warn("auth: account storage unusable", "user", user, "home", home, "err", err)
 		return nil, &Failure{Reason: reason, User: user}
 	}
-	if created {
+	if prep.HomeCreated {
 		st.a.log.Info("auth: home folder created", "user", user, "home", home)
 	}
-	// home_folder_structure: failures are reported, the login goes on (SPEC 5(d)).
-	var entries []string
-	for _, e := range eff.HomeFolderStructure() {
-		entries = append(entries, e.Value)
+	for _, p := range prep.Created {
+		st.a.log.Info("auth: virtual folder created", "user", user, "path", p)
 	}
-	for _, err := range vfs.CreateStructure(home, entries, 0o755) {
-		st.a.log.Warn("auth: home folder structure", "user", user, "err", err)
+	for _, w := range prep.Warnings {
+		st.a.log.Warn("auth: account storage", "user", user, "err", w)
 	}
 	id := &Identity{User: user, Methods: methods, KeyFingerprint: fp, Value: eff}
 	return id.Permissions(), nil

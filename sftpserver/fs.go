@@ -78,16 +78,22 @@ func effective(s SessionInfo) (*groups.Effective, error) {
 }
 
 // EffectiveFS returns a FileSystem for accounts of a groups.Config,
-// authenticated by auth.Configured: each session is jailed with vfs.RootFs in
-// the home its account resolved to (the authenticator already created or
-// checked it). opts are passed to vfs.NewRootFs.
-func EffectiveFS(opts ...vfs.RootOption) FileSystem {
+// authenticated by auth.Configured: each session gets vfs.OpenAccount —
+// its home jailed with vfs.RootFs, its virtual folders mounted, and the
+// upload and delete behaviours it resolved to. When opt.Deletes is nil the
+// server's scheduler is used, so ssh_delete_delay works and pending deletes
+// run at Shutdown. Pass the same opt to auth.ConfiguredOptions.Storage.
+func EffectiveFS(opt vfs.AccountOptions) FileSystem {
 	return FileSystemFunc(func(ctx context.Context, s SessionInfo) (afero.Fs, error) {
 		eff, err := effective(s)
 		if err != nil {
 			return nil, err
 		}
-		return vfs.NewRootFs(eff.Home().Value, opts...)
+		o := opt
+		if o.Deletes == nil {
+			o.Deletes = s.Deletes
+		}
+		return vfs.OpenAccount(eff, o)
 	})
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/sftpkit/sftpkit/groups"
 	"github.com/sftpkit/sftpkit/sftpserver"
 	"github.com/sftpkit/sftpkit/sftpserver/sftptest"
+	"github.com/sftpkit/sftpkit/vfs"
 )
 
 type configFixture struct {
@@ -49,7 +50,7 @@ func newConfigServer(t *testing.T, text string, names ...string) *configFixture 
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.ts, f.rec = newTestServer(t, &sftpserver.Server{Auth: a, FS: sftpserver.EffectiveFS(), Policy: sftpserver.EffectivePolicy()})
+	f.ts, f.rec = newTestServer(t, &sftpserver.Server{Auth: a, FS: sftpserver.EffectiveFS(vfs.AccountOptions{}), Policy: sftpserver.EffectivePolicy()})
 	return f
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/sftpkit/sftpkit/groups"
 	"github.com/sftpkit/sftpkit/sftpserver"
 	"github.com/sftpkit/sftpkit/sftpserver/sftptest"
+	"github.com/sftpkit/sftpkit/vfs"
 )
 
 // opensshUser is the account the OpenSSH tests log in as.
@@ -493,7 +494,7 @@ func TestOpenSSH_AppendixC(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return &sftpserver.Server{Auth: a, FS: sftpserver.EffectiveFS(), Policy: sftpserver.EffectivePolicy()}
+		return &sftpserver.Server{Auth: a, FS: sftpserver.EffectiveFS(vfs.AccountOptions{}), Policy: sftpserver.EffectivePolicy()}
 	})
 	home := filepath.Join(base, "partners", "alice")
 	src, _ := randomFile(t, 1000)

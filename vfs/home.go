@@ -6,6 +6,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/spf13/afero"
+
+	"github.com/sftpkit/sftpkit/internal/vpath"
 )
 
 // Errors of PrepareHome. They say what is wrong without the path, which
@@ -45,31 +49,24 @@ func PrepareHome(dir string, create bool) (created bool, err error) {
 	return true, nil
 }
 
-// CreateStructure creates the directories of a home_folder_structure inside
-// home, in order (SPEC §5): each entry is a path relative to the home (a
-// leading or trailing '/' is ignored), and its parent must already exist —
-// parents are never created implicitly (HFS-02/03). An existing directory is
-// fine; anything else that fails is reported, one error per entry, and the
-// remaining entries are still tried (HFS-05). Creation goes through os.Root,
-// so an entry can never leave the home. mode is the new directories' mode.
-func CreateStructure(home string, entries []string, mode fs.FileMode) []error {
-	if len(entries) == 0 {
-		return nil
-	}
-	root, err := os.OpenRoot(home)
-	if err != nil {
-		return []error{fmt.Errorf("vfs: home folder structure: %w", err)}
-	}
-	defer root.Close()
+// CreateStructure creates the directories of a home_folder_structure in
+// fsys (the session's filesystem, so "/" is the home), in order (SPEC §5):
+// each entry is a path relative to the home (a leading or trailing '/' is
+// ignored), and its parent must already exist — parents are never created
+// implicitly (HFS-02/03). An existing directory is fine; anything else that
+// fails is reported, one error per entry, and the remaining entries are
+// still tried (HFS-05). mode is the new directories' mode.
+func CreateStructure(fsys afero.Fs, entries []string, mode fs.FileMode) []error {
 	var errs []error
 	for _, e := range entries {
-		name := filepath.Clean("/" + e)[1:]
-		if name == "" {
+		name, err := vpath.Canonical(e)
+		if err != nil || name == "/" {
+			errs = append(errs, fmt.Errorf("vfs: home folder structure entry %q: invalid path", e))
 			continue
 		}
-		err := root.Mkdir(name, mode.Perm())
+		err = fsys.Mkdir(name, mode.Perm())
 		if errors.Is(err, fs.ErrExist) {
-			if fi, serr := root.Lstat(name); serr == nil && fi.IsDir() {
+			if fi, serr := fsys.Stat(name); serr == nil && fi.IsDir() {
 				continue
 			}
 		}

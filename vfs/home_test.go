@@ -60,7 +60,12 @@ func TestCreateStructure(t *testing.T) {
 			home := t.TempDir()
 			os.Mkdir(filepath.Join(home, "d"), 0o755)
 			os.WriteFile(filepath.Join(home, "f"), nil, 0o644)
-			errs := CreateStructure(home, tt.entries, 0o755)
+			fsys, err := NewRootFs(home)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fsys.Close()
+			errs := CreateStructure(fsys, tt.entries, 0o755)
 			if len(errs) != tt.errs {
 				t.Errorf("errors = %v, want %d", errs, tt.errs)
 			}

@@ -64,6 +64,7 @@ import (
 	"github.com/sftpkit/sftpkit/groups"
 	"github.com/sftpkit/sftpkit/keys"
 	"github.com/sftpkit/sftpkit/sftpserver"
+	"github.com/sftpkit/sftpkit/vfs"
 )
 
 type listFlag []string
@@ -240,7 +241,7 @@ func setup(o options, log *slog.Logger, out io.Writer) (*sftpserver.Server, []st
 	if srv.Auth, err = auth.NewConfigured(cfg, auth.ConfiguredOptions{Logger: log}); err != nil {
 		return nil, nil, err
 	}
-	srv.FS = sftpserver.EffectiveFS()
+	srv.FS = sftpserver.EffectiveFS(vfs.AccountOptions{})
 	srv.Policy = sftpserver.EffectivePolicy()
 	hostKeys := o.hostKeys
 	if len(hostKeys) == 0 {

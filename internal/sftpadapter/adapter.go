@@ -363,16 +363,21 @@ func (h *handle) ReadAt(p []byte, off int64) (n int, err error) {
 }
 
 // WriteAt writes to the file at off, which must be in [0, MaxWriteOffset-len(p)].
+// A refused or failed write aborts an atomic upload: what the client
+// believes it wrote is not all there, so it must never be published.
 func (h *handle) WriteAt(p []byte, off int64) (n int, err error) {
-	if off < 0 || off > h.a.maxOff-int64(len(p)) {
-		return 0, errBadOffset
-	}
 	defer func() {
 		if r := recover(); r != nil {
 			h.a.log.Error("sftp: panic in WriteAt", "path", h.path, "panic", r, "stack", string(debug.Stack()))
 			n, err = 0, errInternal
 		}
+		if err != nil {
+			h.abort(err)
+		}
 	}()
+	if off < 0 || off > h.a.maxOff-int64(len(p)) {
+		return 0, errBadOffset
+	}
 	if h.appends {
 		h.appendM.Lock()
 		defer h.appendM.Unlock()
@@ -401,6 +406,10 @@ type aborter interface{ Abort(error) }
 // and tells the file, which then discards instead of publishing on Close.
 func (h *handle) TransferError(err error) {
 	h.aborted.Store(true)
+	h.abort(err)
+}
+
+func (h *handle) abort(err error) {
 	if a, ok := h.f.(aborter); ok {
 		a.Abort(err)
 	}

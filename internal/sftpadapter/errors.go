@@ -9,6 +9,7 @@ import (
 
 	"github.com/sftpkit/sftpkit/internal/vpath"
 	"github.com/sftpkit/sftpkit/perms"
+	"github.com/sftpkit/sftpkit/vfs"
 )
 
 // StatusError is an error with an SFTP status code and a fixed message that
@@ -47,6 +48,8 @@ var (
 	errLoop          = status(codeFailure, "too many levels of symbolic links")
 	errInternal      = status(codeFailure, "internal server error")
 	errBadFlags      = status(codeBadMessage, "bad open flags")
+	errRejected      = status(codeFailure, "upload rejected")
+	errQuota         = status(codeFailure, "quota exceeded")
 )
 
 // SFTP v3 status codes used by the adapter.
@@ -94,6 +97,10 @@ func toStatus(err error) *StatusError {
 		errors.Is(err, vpath.ErrUTF8), errors.Is(err, vpath.ErrTooLong):
 		// SPEC 8.1: FAILURE with an explanatory message.
 		return status(codeFailure, "invalid path: "+err.Error())
+	case errors.Is(err, vfs.ErrUploadRejected):
+		return errRejected
+	case errors.Is(err, vfs.ErrQuotaExceeded):
+		return errQuota
 	case errors.Is(err, fs.ErrNotExist):
 		return errNoSuchFile
 	case errors.Is(err, fs.ErrPermission):

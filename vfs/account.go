@@ -1,0 +1,205 @@
+package vfs
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/spf13/afero"
+
+	"github.com/sftpkit/sftpkit/groups"
+)
+
+// AccountOptions configure how PrepareAccount and OpenAccount serve an
+// account resolved by package groups. The zero value is usable.
+type AccountOptions struct {
+	// RootOptions are passed to every NewRootFs (the home and each
+	// virtual folder).
+	RootOptions []RootOption
+	// CaseInsensitive makes virtual folder matching case-insensitive (VF-14).
+	CaseInsensitive bool
+	// NewID generates amend_write_name prefixes; nil means random UUIDv4.
+	NewID func() string
+	// Atomic, when non-nil, turns atomic uploads on with these options:
+	// uploads become visible under their name only on a clean close.
+	Atomic *AtomicOptions
+	// Deletes schedules delayed deletes (ssh_delete_delay). Nil: the delay
+	// is ignored and deletes are immediate.
+	Deletes *DeleteScheduler
+	// Quota returns an account's limits and its usage tracker, shared by
+	// all its sessions; nil means no quotas.
+	Quota func(eff *groups.Effective) (Quota, *QuotaUsage)
+}
+
+// Prepared reports what PrepareAccount did.
+type Prepared struct {
+	HomeCreated bool
+	// Created lists the real paths of virtual folders created (HOME-17).
+	Created []string
+	// Warnings are failures that do not refuse the login: structure
+	// entries not created (HFS-02, HFS-05), virtual folders whose real path
+	// is missing (VF-12), structure entries inside virtual folders (HFS-09).
+	Warnings []error
+}
+
+// PrepareAccount readies the storage of an authenticated account, in the
+// order SPEC §4–§6 give: the home (created when create_home_folder allows,
+// HOME-14/15/16), the missing real paths of virtual folders written with
+// ${USER} under the same condition (HOME-17), the collision check between
+// virtual folders and real entries (VF-09, an error wrapping
+// ErrVirtualFolderConflict), then home_folder_structure (HFS-08). Call it
+// only after the credentials were verified: a failed login must create
+// nothing.
+func PrepareAccount(eff *groups.Effective, opt AccountOptions) (Prepared, error) {
+	var p Prepared
+	create := eff.CreateHomeFolder().Value
+	created, err := PrepareHome(eff.Home().Value, create)
+	if err != nil {
+		return p, err
+	}
+	p.HomeCreated = created
+	if create {
+		for _, vf := range eff.VirtualFolders() {
+			if !vf.Value.PerUser {
+				continue
+			}
+			if _, err := os.Stat(vf.Value.RealPath); errors.Is(err, fs.ErrNotExist) {
+				if err := os.MkdirAll(vf.Value.RealPath, 0o700); err != nil {
+					return p, fmt.Errorf("vfs: creating virtual folder %s: %w", vf.Value.VirtualPath, err)
+				}
+				p.Created = append(p.Created, vf.Value.RealPath)
+			}
+		}
+	}
+	table, warnings, err := openTable(eff, opt)
+	if err != nil {
+		return p, err
+	}
+	defer table.Close()
+	p.Warnings = warnings
+	if err := table.CheckCollisions(); err != nil {
+		return p, err
+	}
+	var entries []string
+	for _, e := range eff.HomeFolderStructure() {
+		if mp, inside := insideMount(e.Value, eff); inside {
+			p.Warnings = append(p.Warnings, fmt.Errorf("vfs: home folder structure entry %q lies in virtual folder %s: skipped", e.Value, mp))
+			continue
+		}
+		entries = append(entries, e.Value)
+	}
+	p.Warnings = append(p.Warnings, CreateStructure(table, entries, 0o755)...)
+	return p, nil
+}
+
+// insideMount reports whether a structure entry equals or lies under one of
+// the account's virtual folders (HFS-09).
+func insideMount(entry string, eff *groups.Effective) (string, bool) {
+	e := "/" + strings.Trim(entry, "/")
+	for _, vf := range eff.VirtualFolders() {
+		m := vf.Value.VirtualPath
+		if e == m || strings.HasPrefix(e, m+"/") {
+			return m, true
+		}
+	}
+	return "", false
+}
+
+// OpenAccount returns the filesystem of one session of the account: its
+// home jailed with RootFs, its virtual folders mounted (each its own
+// RootFs jail, or Missing when the real path does not exist), and the
+// upload and delete behaviours the account resolved to —
+// amend_write_name, atomic uploads, quotas, ssh_delete_delay. Close the
+// returned Fs (it implements io.Closer) when the session ends.
+func OpenAccount(eff *groups.Effective, opt AccountOptions) (afero.Fs, error) {
+	table, _, err := openTable(eff, opt)
+	if err != nil {
+		return nil, err
+	}
+	// Stacking order (see Quotas): quotas innermost so temporary upload
+	// files are counted, then atomic uploads, then the name amendment.
+	var fsys afero.Fs = table
+	if opt.Quota != nil {
+		if q, u := opt.Quota(eff); u != nil && (q.MaxBytes > 0 || q.MaxFiles > 0) {
+			fsys = Quotas(fsys, q, u)
+		}
+	}
+	if opt.Atomic != nil {
+		fsys = AtomicUploads(fsys, *opt.Atomic)
+	}
+	if eff.AmendWriteName().Value == groups.AmendUUIDPrefix {
+		fsys = AmendWriteNames(fsys, opt.NewID)
+	}
+	if fsys != afero.Fs(table) {
+		fsys = decorated{Fs: fsys, table: table}
+	}
+	if d := eff.SSHDeleteDelay().Value; d > 0 && opt.Deletes != nil {
+		fsys = DelayedDelete(fsys, opt.Deletes, d, eff.Name())
+	}
+	return fsys, nil
+}
+
+// decorated is the decorated stack with the mount table's Close and its
+// link operations, which the upload decorators neither change nor forward.
+type decorated struct {
+	afero.Fs
+	table *MountTable
+}
+
+func (d decorated) Close() error { return d.table.Close() }
+
+func (d decorated) LstatIfPossible(name string) (os.FileInfo, bool, error) {
+	return d.table.LstatIfPossible(name)
+}
+
+func (d decorated) SymlinkIfPossible(oldname, newname string) error {
+	return d.table.SymlinkIfPossible(oldname, newname)
+}
+
+func (d decorated) ReadlinkIfPossible(name string) (string, error) {
+	return d.table.ReadlinkIfPossible(name)
+}
+
+// openTable builds the mount table of eff: home and virtual folders.
+func openTable(eff *groups.Effective, opt AccountOptions) (*MountTable, []error, error) {
+	home, err := NewRootFs(eff.Home().Value, opt.RootOptions...)
+	if err != nil {
+		return nil, nil, err
+	}
+	var (
+		mounts   []Mount
+		warnings []error
+	)
+	closeAll := func() {
+		home.Close()
+		for _, m := range mounts {
+			if c, ok := m.Fs.(io.Closer); ok {
+				c.Close()
+			}
+		}
+	}
+	for _, vf := range eff.VirtualFolders() {
+		m := Mount{Path: vf.Value.VirtualPath}
+		rfs, err := NewRootFs(vf.Value.RealPath, opt.RootOptions...)
+		switch {
+		case err == nil:
+			m.Fs = rfs
+		case errors.Is(err, fs.ErrNotExist):
+			m.Fs = Missing()
+			warnings = append(warnings, fmt.Errorf("vfs: virtual folder %s: real path missing", vf.Value.VirtualPath))
+		default:
+			closeAll()
+			return nil, nil, fmt.Errorf("vfs: virtual folder %s: %w", vf.Value.VirtualPath, err)
+		}
+		mounts = append(mounts, m)
+	}
+	table, err := NewMountTable(home, mounts, MountOptions{CaseInsensitive: opt.CaseInsensitive})
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	return table, warnings, nil
+}
