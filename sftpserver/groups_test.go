@@ -35,14 +35,7 @@ type configFixture struct {
 func newConfigServer(t *testing.T, text string, names ...string) *configFixture {
 	t.Helper()
 	f := &configFixture{base: t.TempDir(), keys: map[string]ssh.Signer{}}
-	text = strings.ReplaceAll(text, "{BASE}", f.base)
-	for _, n := range names {
-		_, priv, _ := ed25519.GenerateKey(rand.Reader)
-		s, _ := ssh.NewSignerFromKey(priv)
-		f.keys[n] = s
-		text = strings.ReplaceAll(text, "{KEY:"+n+"}", strings.TrimSpace(string(ssh.MarshalAuthorizedKey(s.PublicKey()))))
-	}
-	cfg, err := groups.Parse("test.ini", []byte(text))
+	cfg, err := groups.Parse("test.ini", []byte(f.expand(t, text, names)))
 	if err != nil {
 		t.Fatalf("configuration: %v", err)
 	}
@@ -52,6 +45,28 @@ func newConfigServer(t *testing.T, text string, names ...string) *configFixture 
 	}
 	f.ts, f.rec = newTestServer(t, &sftpserver.Server{Auth: a, FS: sftpserver.EffectiveFS(vfs.AccountOptions{}), Policy: sftpserver.EffectivePolicy()})
 	return f
+}
+
+// expand replaces {BASE} with the fixture's directory and {KEY:name} with
+// the authorized key line of a key generated for each of names.
+func (f *configFixture) expand(t *testing.T, text string, names []string) string {
+	t.Helper()
+	text = strings.ReplaceAll(text, "{BASE}", f.base)
+	for _, n := range names {
+		_, priv, _ := ed25519.GenerateKey(rand.Reader)
+		s, err := ssh.NewSignerFromKey(priv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.keys[n] = s
+		text = strings.ReplaceAll(text, "{KEY:"+n+"}", strings.TrimSpace(string(ssh.MarshalAuthorizedKey(s.PublicKey()))))
+	}
+	return text
+}
+
+// clientConfig logs in as user with its key.
+func (f *configFixture) clientConfig(user string) *ssh.ClientConfig {
+	return &ssh.ClientConfig{User: user, Auth: []ssh.AuthMethod{ssh.PublicKeys(f.keys[user])}, HostKeyCallback: ssh.FixedHostKey(f.ts.HostKey)}
 }
 
 // login connects as user with its key, from source (an address on the
@@ -66,8 +81,7 @@ func (f *configFixture) login(t *testing.T, user, source string) (*sftp.Client, 
 	if err != nil {
 		return nil, err
 	}
-	cfg := &ssh.ClientConfig{User: user, Auth: []ssh.AuthMethod{ssh.PublicKeys(f.keys[user])}, HostKeyCallback: ssh.FixedHostKey(f.ts.HostKey)}
-	conn, chans, reqs, err := ssh.NewClientConn(nc, f.ts.Addr, cfg)
+	conn, chans, reqs, err := ssh.NewClientConn(nc, f.ts.Addr, f.clientConfig(user))
 	if err != nil {
 		nc.Close()
 		return nil, err
