@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -503,8 +504,29 @@ func TestOpenSSH_AppendixC(t *testing.T) {
 	// From 127.23.0.7 alice is a partner only: home partners/alice with its
 	// structure, uploads in /push only; /push/a.exe is allowed because
 	// /push/* matches before *.exe (the appendix's rule-order fact).
+	for _, d := range []string{"shared/team", "support"} {
+		if err := os.MkdirAll(filepath.Join(base, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	from("127.23.0.7")
-	e.runSFTP(t, "key", "", "ls /pull\nput "+src+" /push/a.txt\nput "+src+" /push/a.exe\n").mustSucceed(t, "partner upload")
+	r := e.runSFTP(t, "key", "", "ls -1 /\nls -1 /pull\nls -1 /queue\n")
+	r.mustSucceed(t, "partner listing")
+	// The tree of the spec: home with /pull, /pull/invoices, /push, and the
+	// partners' virtual folders /team and /queue/alice (support's /support is
+	// not mounted: that group is not associated from this address).
+	for _, want := range []string{"pull", "push", "team", "queue", "invoices", "alice"} {
+		if !regexp.MustCompile(`(?m)(^|/)` + want + `$`).MatchString(r.out) {
+			t.Errorf("listing lacks %s:\n%s", want, r.out)
+		}
+	}
+	if strings.Contains(r.out, "support") {
+		t.Errorf("support mounted from a partners-only address:\n%s", r.out)
+	}
+	if _, err := os.Stat(filepath.Join(base, "queues", "alice")); err != nil {
+		t.Errorf("per-user virtual folder not created: %v", err)
+	}
+	e.runSFTP(t, "key", "", "put "+src+" /push/a.txt\nput "+src+" /push/a.exe\n").mustSucceed(t, "partner upload")
 	for _, f := range []string{"push/a.txt", "push/a.exe", "pull/invoices"} {
 		if _, err := os.Stat(filepath.Join(home, f)); err != nil {
 			t.Errorf("%s: %v", f, err)
@@ -524,6 +546,11 @@ func TestOpenSSH_AppendixC(t *testing.T) {
 	e.runSFTP(t, "key", "", "pwd\n").mustSucceed(t, "support-only login")
 	if r := e.runSFTP(t, "key", "", "ls /\n"); r.err == nil {
 		t.Error("listing / allowed although the primary group is not associated")
+	}
+	// /support/* has full control through support's rule.
+	e.runSFTP(t, "key", "", "put "+src+" /support/s.txt\n").mustSucceed(t, "support upload")
+	if _, err := os.Stat(filepath.Join(base, "support", "s.txt")); err != nil {
+		t.Errorf("upload into /support did not reach its real path: %v", err)
 	}
 
 	// From 127.23.0.1 (denied by partners, not in support) and 127.9.9.9: refused (IP-06).

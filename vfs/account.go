@@ -32,6 +32,16 @@ type AccountOptions struct {
 	// Quota returns an account's limits and its usage tracker, shared by
 	// all its sessions; nil means no quotas.
 	Quota func(eff *groups.Effective) (Quota, *QuotaUsage)
+	// Chown gives the folders PrepareAccount creates (the home, per-user
+	// virtual folders) the owner and group of create_home_folder_owner and
+	// _group (HOME-18). It is not called when both are the OS defaults
+	// (${DEFAULT_OS_USER}, ${DEFAULT_OS_GROUP}); nil never changes owners.
+	// An error refuses the login and leaves the created folder in place.
+	Chown func(path, owner, group string) error
+	// StructureCreateParents creates the missing parents of
+	// home_folder_structure entries (SFTPPlus 5.x); off by default, as in
+	// the reference (SPEC 5(d)).
+	StructureCreateParents bool
 }
 
 // Prepared reports what PrepareAccount did.
@@ -61,6 +71,11 @@ func PrepareAccount(eff *groups.Effective, opt AccountOptions) (Prepared, error)
 		return p, err
 	}
 	p.HomeCreated = created
+	if created {
+		if err := chown(eff, opt, eff.Home().Value); err != nil {
+			return p, err
+		}
+	}
 	if create {
 		for _, vf := range eff.VirtualFolders() {
 			if !vf.Value.PerUser {
@@ -71,6 +86,9 @@ func PrepareAccount(eff *groups.Effective, opt AccountOptions) (Prepared, error)
 					return p, fmt.Errorf("vfs: creating virtual folder %s: %w", vf.Value.VirtualPath, err)
 				}
 				p.Created = append(p.Created, vf.Value.RealPath)
+				if err := chown(eff, opt, vf.Value.RealPath); err != nil {
+					return p, err
+				}
 			}
 		}
 	}
@@ -91,8 +109,40 @@ func PrepareAccount(eff *groups.Effective, opt AccountOptions) (Prepared, error)
 		}
 		entries = append(entries, e.Value)
 	}
+	if opt.StructureCreateParents {
+		entries = withParents(entries)
+	}
 	p.Warnings = append(p.Warnings, CreateStructure(table, entries, 0o755)...)
 	return p, nil
+}
+
+// withParents lists every missing parent before its entry, once.
+func withParents(entries []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, e := range entries {
+		parts := strings.Split(strings.Trim(e, "/"), "/")
+		for i := range parts {
+			p := "/" + strings.Join(parts[:i+1], "/")
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// chown applies create_home_folder_owner/_group to a created folder.
+func chown(eff *groups.Effective, opt AccountOptions, path string) error {
+	owner, group := eff.CreateHomeFolderOwner().Value, eff.CreateHomeFolderGroup().Value
+	if opt.Chown == nil || (owner == groups.DefaultOSUser && group == groups.DefaultOSGroup) {
+		return nil
+	}
+	if err := opt.Chown(path, owner, group); err != nil {
+		return fmt.Errorf("vfs: setting the owner of a created folder: %w", err)
+	}
+	return nil
 }
 
 // insideMount reports whether a structure entry equals or lies under one of
