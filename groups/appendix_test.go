@@ -49,6 +49,9 @@ func dumpEffective(t *testing.T, e *Effective) string {
 	p("disable_on_inactivity: %d days [%s]", e.DisableOnInactivity().Value, e.DisableOnInactivity().Source)
 	p("amend_write_name: %q [%s]", e.AmendWriteName().Value, e.AmendWriteName().Source)
 	p("ssh_delete_delay: %v [%s]", e.SSHDeleteDelay().Value, e.SSHDeleteDelay().Source)
+	p("atomic_uploads: %v [%s]", e.AtomicUploads().Value, e.AtomicUploads().Source)
+	p("quota_max_bytes: %d [%s]", e.QuotaMaxBytes().Value, e.QuotaMaxBytes().Source)
+	p("quota_max_files: %d [%s]", e.QuotaMaxFiles().Value, e.QuotaMaxFiles().Source)
 	p("expire_datetime: %v", e.ExpireDateTime().IsZero())
 	p("permissions global: %s [%s]", e.PermissionGlobal().Value, e.PermissionGlobal().Source)
 	for _, r := range e.PermissionRules() {

@@ -219,6 +219,12 @@ func TestCFG07_ScalarResolution(t *testing.T) {
 			func(e *Effective) (any, Source) { v := e.DisableOnInactivity(); return v.Value, v.Source }},
 		{"amend_write_name", false, "", "uuid-prefix", AmendNone, AmendUUIDPrefix, AmendNone,
 			func(e *Effective) (any, Source) { v := e.AmendWriteName(); return v.Value, v.Source }},
+		{"atomic_uploads", false, "No", "Yes", false, true, false,
+			func(e *Effective) (any, Source) { v := e.AtomicUploads(); return v.Value, v.Source }},
+		{"quota_max_bytes", false, "0", "10M", int64(0), int64(10 << 20), int64(0),
+			func(e *Effective) (any, Source) { v := e.QuotaMaxBytes(); return v.Value, v.Source }},
+		{"quota_max_files", false, "5", "100", int64(5), int64(100), int64(0),
+			func(e *Effective) (any, Source) { v := e.QuotaMaxFiles(); return v.Value, v.Source }},
 		{"home_folder_path", false, "/data/custom", "/srv/p", "/data/custom", "/srv/p/alice", nil,
 			func(e *Effective) (any, Source) { v := e.Home(); return v.Value, v.Source }},
 		{"allow_own_password_change", true, "", "Yes", nil, true, false,
@@ -445,6 +451,10 @@ func TestParse_BadConfigurations(t *testing.T) {
 		{"SHARED not a prefix", defaultGroup + "[groups/g]\nname = g\nhome_folder_path = /srv/${SHARED}/g\n", 6, "groups/g", "home_folder_path", ErrInvalidValue, []string{"${SHARED}"}},
 		{"bad required_credentials", defaultGroup + "[groups/g]\nname = g\nrequired_credentials = otp\n", 6, "groups/g", "required_credentials", ErrInvalidValue, []string{"otp"}},
 		{"bad amend_write_name", defaultGroup + "[groups/g]\nname = g\namend_write_name = suffix\n", 6, "groups/g", "amend_write_name", ErrInvalidValue, nil},
+		{"negative quota_max_bytes", defaultGroup + "[groups/g]\nname = g\nquota_max_bytes = -1\n", 6, "groups/g", "quota_max_bytes", ErrInvalidValue, []string{"negative"}},
+		{"bad quota_max_bytes suffix", defaultGroup + "[accounts/a]\nname = a\nquota_max_bytes = 5P\n", 6, "accounts/a", "quota_max_bytes", ErrInvalidValue, []string{`unknown suffix "P"`}},
+		{"bad quota_max_files", defaultGroup + "[accounts/a]\nname = a\nquota_max_files = ten\n", 6, "accounts/a", "quota_max_files", ErrInvalidValue, []string{`"ten"`}},
+		{"bad atomic_uploads", defaultGroup + "[groups/g]\nname = g\natomic_uploads = perhaps\n", 6, "groups/g", "atomic_uploads", ErrInvalidValue, []string{`"perhaps"`}},
 		{"negative lifetime", defaultGroup + "[groups/g]\nname = g\npassword_lifetime = -1\n", 6, "groups/g", "password_lifetime", ErrInvalidValue, nil},
 		{"bad expire_datetime", defaultGroup + "[accounts/a]\nname = a\nexpire_datetime = 2025-03\n", 6, "accounts/a", "expire_datetime", ErrInvalidValue, nil},
 		{"account source_ip_filter inherit", defaultGroup + "[accounts/a]\nname = a\nsource_ip_filter = inherit\n", 6, "accounts/a", "source_ip_filter", ErrInvalidValue, []string{"group filters always apply"}},
@@ -545,6 +555,9 @@ ssh_delete_delay = 15
 virtual_folders =
     /team, /srv/team
     queue/${USER}, /srv/queue/${USER}
+atomic_uploads = Yes
+quota_max_bytes = 20G
+quota_max_files = 10000
 
 [accounts/a1]
 name = alice
@@ -566,6 +579,9 @@ disable_on_inactivity = Inherit
 permissions = allow-full-control
 amend_write_name =
 virtual_folders =
+atomic_uploads = No
+quota_max_bytes = inherit
+quota_max_files = 0
 expire_datetime = 2030-01-02T03:04:05Z
 last_password_update = 1700000000
 created = 1600000000
@@ -590,7 +606,8 @@ created = 1600000000
 		g.AllowCertificateAuthentication.Or(true) || g.AS2RequireHTTPAuthentication.Or(true) ||
 		!g.AllowOwnPasswordChange.Or(false) || g.PasswordLifetime.Or(0) != 90 || g.DisableOnInactivity.Or(0) != 30 ||
 		!equalStrings(g.HomeFolderStructure, []string{"/pull", "/pull/invoices"}) ||
-		g.AmendWriteName.Or("") != AmendUUIDPrefix || g.SSHDeleteDelay.Or(0) != 15*time.Second {
+		g.AmendWriteName.Or("") != AmendUUIDPrefix || g.SSHDeleteDelay.Or(0) != 15*time.Second ||
+		!g.AtomicUploads.Or(false) || g.QuotaMaxBytes.Or(0) != 20<<30 || g.QuotaMaxFiles.Or(0) != 10000 {
 		t.Errorf("group = %+v", g)
 	}
 	if p, ok := g.Permissions.Get(); !ok || p.Global != mustSet(t, "allow-list, allow-read") || len(p.Rules) != 1 || p.Rules[0].Expr != "/pull/*" {
@@ -609,6 +626,7 @@ created = 1600000000
 		a.SourceIPFilter.String() != "allow 192.0.2.0/24" || !a.AllowCertificateAuthentication.Or(false) ||
 		!a.PasswordLifetime.IsSet() || a.DisableOnInactivity.IsSet() ||
 		!a.AmendWriteName.IsSet() || a.AmendWriteName.Or("x") != AmendNone ||
+		a.AtomicUploads.Or(true) || a.QuotaMaxBytes.IsSet() || !a.QuotaMaxFiles.IsSet() || a.QuotaMaxFiles.Or(9) != 0 ||
 		!a.ExpireDateTime.Equal(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)) ||
 		a.LastPasswordUpdate.Unix() != 1700000000 || a.Created.Unix() != 1600000000 {
 		t.Errorf("account = %+v", a)

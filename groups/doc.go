@@ -31,6 +31,9 @@
 //	ssh_delete_delay                  0 seconds (group only)
 //	virtual_folders                   none
 //	home_folder_structure             none (group only)
+//	atomic_uploads                    No (sftpkit extension)
+//	quota_max_bytes                   0: unlimited (sftpkit extension)
+//	quota_max_files                   0: unlimited (sftpkit extension)
 //
 // Group-only options are rejected in account sections and account-only
 // options (group, password, ssh_authorized_keys_content, expire_datetime,
@@ -55,7 +58,9 @@
 //	  path, allow_certificate_auth…,
 //	  amend_write_name, password_lifetime,
 //	  disable_on_inactivity, ssh_delete_
-//	  delay, allow_own_password_change)
+//	  delay, allow_own_password_change,
+//	  atomic_uploads, quota_max_bytes,
+//	  quota_max_files)
 //	permissions — global line            P's if P is associated, else deny-full-control (GRP-08)
 //	permissions — per-path rules         the rules of each associated group, concatenated in order
 //	virtual_folders                      each associated group's, concatenated, de-duplicated by
@@ -83,6 +88,32 @@
 // addresses, never a password, hash or key. Resolve does not verify
 // credentials; the auth package does, after Resolve (AUTH-01: source
 // checks before any hashing work).
+//
+// # sftpkit extensions
+//
+// Three options go beyond the SFTPPlus reference. They are accepted in
+// group and account sections and resolve like the other scalars: an
+// explicit account value wins, an unset (or Inherit) account value comes
+// from the configured primary group — associated or not; a secondary
+// group's value is never used — and an unset group value is the default.
+//
+//   - atomic_uploads (Yes/No, default No; [Effective.AtomicUploads]):
+//     uploads are written under a hidden temporary name and published
+//     under their own name only when the file is closed cleanly.
+//   - quota_max_bytes (default 0: unlimited; [Effective.QuotaMaxBytes]):
+//     the most bytes the account's files may hold in total. The value is a
+//     non-negative whole number of bytes with an optional suffix K, M, G or
+//     T (case-insensitive) for KiB, MiB, GiB or TiB: 512K, 10M, 2G, 1T. It
+//     must fit in an int64.
+//   - quota_max_files (default 0: unlimited; [Effective.QuotaMaxFiles]):
+//     the most files (directory entries that are not directories) the
+//     account may hold; a non-negative whole number, no suffix.
+//
+// An explicit account value of 0 lifts its primary group's limit. A
+// negative value, a value that is not a number, an unknown suffix (such as
+// KB or X) or a value too large for an int64 is an [ErrInvalidValue]
+// error naming file, line and option. The server enforces the limits; this
+// package only resolves them.
 //
 // # Path templates
 //
@@ -158,7 +189,8 @@
 // (HOME-03, HOME-08), home_folder_structure entries (HFS-06), IP rules
 // (IP-01), permission tokens and expressions (perms.Parse, positioned at
 // the file line of the offending value line), virtual folders (VF-01),
-// expire_datetime (EN-05), inline keys (keys.ParseAuthorizedKeys).
+// expire_datetime (EN-05), inline keys (keys.ParseAuthorizedKeys), quota
+// values (see sftpkit extensions).
 // Warnings (host-bit CIDRs, ${user}-like tokens, lock_in_home_folder = No,
 // a password that does not look like a hash) are collected in
 // Config.Warnings.

@@ -27,6 +27,7 @@ func FuzzParseConfig(f *testing.F) {
 		defaultGroup + "[groups/g]\nname = g\nvirtual_folders =\n    /${USER}, /srv/${USER}\n    /x/.., /y\nhome_folder_structure = /a/../b\n",
 		"[server]\nlisten = :2222, [::]:22\nhost_key = k\n[groups/DEFAULT_GROUP]\nhome_folder_path = ${OS_HOME}/x\n[accounts/x]\nname = x\nexpire_datetime = 2025-03-23\n",
 		"[groups/DEFAULT_GROUP]\nname = Default\n[groups/g,h]\n[accounts/]\n  orphan\nkey outside\n",
+		defaultGroup + "atomic_uploads = yes\nquota_max_bytes = 10M\n[accounts/a]\nname = a\nquota_max_bytes = -1K\nquota_max_files = 9223372036854775808\n",
 		"\xff\xfe",
 	} {
 		f.Add([]byte(s))

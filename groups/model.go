@@ -175,6 +175,21 @@ type Options struct {
 	// VirtualFolders (default none). On an account an explicit value,
 	// even an empty one, replaces the groups' folders (GRP-04).
 	VirtualFolders Opt[[]VirtualFolder]
+
+	// The options below are sftpkit extensions, not SFTPPlus options (see
+	// the package documentation).
+
+	// AtomicUploads (default No): uploads are written under a hidden
+	// temporary name and published under their own name only on a clean
+	// close.
+	AtomicUploads Opt[bool]
+	// QuotaMaxBytes limits the total size of the account's files, in bytes
+	// (default 0: unlimited). The configuration accepts the suffixes K, M,
+	// G and T (KiB, MiB, GiB, TiB).
+	QuotaMaxBytes Opt[int64]
+	// QuotaMaxFiles limits the number of the account's files (default 0:
+	// unlimited).
+	QuotaMaxFiles Opt[int64]
 }
 
 // Group is one [groups/UUID] section. A Group obtained from a [Config] is

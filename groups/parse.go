@@ -255,7 +255,7 @@ func (k key) common(o *Options, group bool) bool {
 		"required_credentials", "ssh_authorized_keys_path",
 		"allow_certificate_authentication", "password_lifetime",
 		"disable_on_inactivity", "permissions", "amend_write_name",
-		"virtual_folders":
+		"virtual_folders", "atomic_uploads", "quota_max_bytes", "quota_max_files":
 	default:
 		return false
 	}
@@ -311,6 +311,76 @@ func (k key) common(o *Options, group bool) bool {
 		}
 	case "virtual_folders":
 		k.virtualFolders(&o.VirtualFolders)
+	case "atomic_uploads":
+		k.boolOpt(&o.AtomicUploads)
+	case "quota_max_bytes":
+		k.quotaOpt(&o.QuotaMaxBytes, true)
+	case "quota_max_files":
+		k.quotaOpt(&o.QuotaMaxFiles, false)
+	}
+	return true
+}
+
+// Multipliers of the quota_max_bytes suffixes.
+var byteSuffixes = map[string]int64{"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+// quotaOpt parses quota_max_bytes (bytes: a non-negative decimal integer
+// with an optional suffix K, M, G or T, case-insensitive and possibly
+// after spaces, multiplying by 1024, 1024², 1024³, 1024⁴) or
+// quota_max_files (files: a non-negative decimal integer, no suffix); 0
+// means unlimited. A blank value leaves the Opt unset.
+func (k key) quotaOpt(dst *Opt[int64], bytes bool) {
+	if k.Value == "" {
+		return
+	}
+	n, err := parseQuota(k.Value, bytes)
+	if err != nil {
+		k.fail(ErrInvalidValue, "%v", err)
+		return
+	}
+	*dst = Explicit(n)
+}
+
+func parseQuota(v string, bytes bool) (int64, error) {
+	unit, want := "files", "a whole number of files"
+	if bytes {
+		unit, want = "bytes", "a whole number of bytes with an optional suffix K, M, G or T"
+	}
+	i := 0
+	for i < len(v) && isDigit(v[i]) {
+		i++
+	}
+	digits, suffix := v[:i], strings.TrimLeft(v[i:], " \t")
+	mult := int64(1)
+	switch {
+	case len(v) > 1 && v[0] == '-' && isDigit(v[1]):
+		return 0, fmt.Errorf("%q is negative: want %s, 0 for unlimited", clip(v), want)
+	case digits == "" || (suffix != "" && !allLetters(suffix)):
+		return 0, fmt.Errorf("%q is not %s (0: unlimited)", clip(v), want)
+	case suffix != "" && !bytes:
+		return 0, fmt.Errorf("%q is not %s: no suffix is accepted", clip(v), want)
+	case suffix != "":
+		m, ok := byteSuffixes[strings.ToUpper(suffix)]
+		if !ok {
+			return 0, fmt.Errorf("%q: unknown suffix %q (want K, M, G or T)", clip(v), clip(suffix))
+		}
+		mult = m
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("%q is too large (at most %d %s)", clip(v), int64(math.MaxInt64), unit)
+	}
+	return n * mult, nil
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// allLetters reports whether s is a string of ASCII letters.
+func allLetters(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; c < 'a' || c > 'z' {
+			return false
+		}
 	}
 	return true
 }

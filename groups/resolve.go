@@ -85,6 +85,9 @@ type Effective struct {
 	disableOnInactivity   Valued[int]
 	amendWriteName        Valued[AmendWriteName]
 	sshDeleteDelay        Valued[time.Duration]
+	atomicUploads         Valued[bool]
+	quotaMaxBytes         Valued[int64]
+	quotaMaxFiles         Valued[int64]
 	permissionGlobal      Valued[perms.Set]
 	permissionRules       []perms.SourcedRule
 	virtualFolders        []Valued[VirtualFolder]
@@ -187,6 +190,19 @@ func (e *Effective) AmendWriteName() Valued[AmendWriteName] { return e.amendWrit
 
 // SSHDeleteDelay returns the primary group's delete delay (GRP-05, DEL-01).
 func (e *Effective) SSHDeleteDelay() Valued[time.Duration] { return e.sshDeleteDelay }
+
+// AtomicUploads reports whether uploads are written under a hidden
+// temporary name and published under their own name only on a clean close
+// (atomic_uploads, an sftpkit extension; default No).
+func (e *Effective) AtomicUploads() Valued[bool] { return e.atomicUploads }
+
+// QuotaMaxBytes returns the limit on the total size of the account's
+// files, in bytes; 0: unlimited (quota_max_bytes, an sftpkit extension).
+func (e *Effective) QuotaMaxBytes() Valued[int64] { return e.quotaMaxBytes }
+
+// QuotaMaxFiles returns the limit on the number of the account's files;
+// 0: unlimited (quota_max_files, an sftpkit extension).
+func (e *Effective) QuotaMaxFiles() Valued[int64] { return e.quotaMaxFiles }
 
 // PermissionGlobal returns the global permission set: the account's, the
 // primary group's when it is associated, or deny-full-control when it is
@@ -329,6 +345,9 @@ func (c *Config) Resolve(ctx context.Context, accountName string, source netip.A
 	e.passwordLifetime = scalar(a.PasswordLifetime, p.PasswordLifetime, 0, acct, prim, def)
 	e.disableOnInactivity = scalar(a.DisableOnInactivity, p.DisableOnInactivity, 0, acct, prim, def)
 	e.amendWriteName = scalar(a.AmendWriteName, p.AmendWriteName, AmendNone, acct, prim, def)
+	e.atomicUploads = scalar(a.AtomicUploads, p.AtomicUploads, false, acct, prim, def)
+	e.quotaMaxBytes = scalar(a.QuotaMaxBytes, p.QuotaMaxBytes, 0, acct, prim, def)
+	e.quotaMaxFiles = scalar(a.QuotaMaxFiles, p.QuotaMaxFiles, 0, acct, prim, def)
 	e.as2RequireHTTPAuth = scalar(Opt[bool]{}, p.AS2RequireHTTPAuthentication, true, acct, prim, def)
 	e.allowOwnPasswordChg = scalar(Opt[bool]{}, p.AllowOwnPasswordChange, false, acct, prim, def)
 	e.sshDeleteDelay = scalar(Opt[time.Duration]{}, p.SSHDeleteDelay, 0, acct, prim, def)

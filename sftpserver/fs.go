@@ -82,8 +82,13 @@ func effective(s SessionInfo) (*groups.Effective, error) {
 // its home jailed with vfs.RootFs, its virtual folders mounted, and the
 // upload and delete behaviours it resolved to. When opt.Deletes is nil the
 // server's scheduler is used, so ssh_delete_delay works and pending deletes
-// run at Shutdown. Pass the same opt to auth.ConfiguredOptions.Storage.
+// run at Shutdown; when opt.Usage is nil, one quota registry is made for
+// all the sessions this FileSystem serves. Pass the same opt to
+// auth.ConfiguredOptions.Storage.
 func EffectiveFS(opt vfs.AccountOptions) FileSystem {
+	if opt.Usage == nil {
+		opt.Usage = vfs.NewQuotaRegistry() // shared by every session served
+	}
 	return FileSystemFunc(func(ctx context.Context, s SessionInfo) (afero.Fs, error) {
 		eff, err := effective(s)
 		if err != nil {

@@ -295,3 +295,48 @@ func TestVFS_QuotaUnderConcurrentUploads(t *testing.T) {
 		t.Errorf("on disk %d bytes (limit %d), %d uploads refused, usage %d", total, limit, refused, usage.Bytes())
 	}
 }
+
+// TestVFS_ConfiguredAtomicUploadsAndQuota: atomic_uploads and
+// quota_max_bytes from the configuration: an upload refused by the quota is
+// never visible and leaves no temporary file.
+func TestVFS_ConfiguredAtomicUploadsAndQuota(t *testing.T) {
+	const text = `
+[groups/DEFAULT_GROUP]
+name = DEFAULT_GROUP
+home_folder_path = {BASE}/base
+create_home_folder = Yes
+atomic_uploads = Yes
+quota_max_bytes = 32K
+
+[accounts/sam]
+name = sam
+ssh_authorized_keys_content = {KEY:sam}
+`
+	f := newStorageServer(t, text, vfs.AccountOptions{}, "sam")
+	c, err := f.login(t, "sam", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := filepath.Join(f.base, "base", "sam")
+	wantOK(t, "16 KiB upload", writeSmall(c, "/a.bin", strings.Repeat("a", 16<<10)))
+	if err := writeSmall(c, "/b.bin", strings.Repeat("b", 20<<10)); err == nil {
+		t.Fatal("upload beyond quota_max_bytes accepted")
+	}
+	entries, _ := os.ReadDir(home)
+	if len(entries) != 1 || entries[0].Name() != "a.bin" {
+		var n []string
+		for _, e := range entries {
+			n = append(n, e.Name())
+		}
+		t.Fatalf("home holds %v, want only a.bin (nothing partial, no temporary file)", n)
+	}
+	// A second session of the same account shares the usage.
+	c2, err := f.login(t, "sam", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeSmall(c2, "/c.bin", strings.Repeat("c", 20<<10)); err == nil {
+		t.Fatal("a second session ignored the usage of the first")
+	}
+	wantOK(t, "upload within the remaining quota", writeSmall(c2, "/d.bin", strings.Repeat("d", 8<<10)))
+}

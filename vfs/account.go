@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/spf13/afero"
 
@@ -23,15 +24,21 @@ type AccountOptions struct {
 	CaseInsensitive bool
 	// NewID generates amend_write_name prefixes; nil means random UUIDv4.
 	NewID func() string
-	// Atomic, when non-nil, turns atomic uploads on with these options:
-	// uploads become visible under their name only on a clean close.
+	// Atomic, when non-nil, turns atomic uploads on for every account, with
+	// these options (such as a Validate hook run before publishing).
+	// Otherwise they are on for accounts whose atomic_uploads says Yes.
 	Atomic *AtomicOptions
 	// Deletes schedules delayed deletes (ssh_delete_delay). Nil: the delay
 	// is ignored and deletes are immediate.
 	Deletes *DeleteScheduler
 	// Quota returns an account's limits and its usage tracker, shared by
-	// all its sessions; nil means no quotas.
+	// all its sessions. When nil, the limits are the account's
+	// quota_max_bytes and quota_max_files, with usage kept in Usage.
 	Quota func(eff *groups.Effective) (Quota, *QuotaUsage)
+	// Usage keeps the usage of accounts with configured quotas; one
+	// registry must serve all the sessions of a server. Nil: configured
+	// quotas are not enforced.
+	Usage *QuotaRegistry
 	// Chown gives the folders PrepareAccount creates (the home, per-user
 	// virtual folders) the owner and group of create_home_folder_owner and
 	// _group (HOME-18). It is not called when both are the OS defaults
@@ -172,13 +179,20 @@ func OpenAccount(eff *groups.Effective, opt AccountOptions) (afero.Fs, error) {
 	// Stacking order (see Quotas): quotas innermost so temporary upload
 	// files are counted, then atomic uploads, then the name amendment.
 	var fsys afero.Fs = table
-	if opt.Quota != nil {
-		if q, u := opt.Quota(eff); u != nil && (q.MaxBytes > 0 || q.MaxFiles > 0) {
-			fsys = Quotas(fsys, q, u)
-		}
+	q, u, err := quotaOf(eff, opt, table)
+	if err != nil {
+		table.Close()
+		return nil, err
 	}
-	if opt.Atomic != nil {
-		fsys = AtomicUploads(fsys, *opt.Atomic)
+	if u != nil && (q.MaxBytes > 0 || q.MaxFiles > 0) {
+		fsys = Quotas(fsys, q, u)
+	}
+	if opt.Atomic != nil || eff.AtomicUploads().Value {
+		var a AtomicOptions
+		if opt.Atomic != nil {
+			a = *opt.Atomic
+		}
+		fsys = AtomicUploads(fsys, a)
 	}
 	if eff.AmendWriteName().Value == groups.AmendUUIDPrefix {
 		fsys = AmendWriteNames(fsys, opt.NewID)
@@ -190,6 +204,48 @@ func OpenAccount(eff *groups.Effective, opt AccountOptions) (afero.Fs, error) {
 		fsys = DelayedDelete(fsys, opt.Deletes, d, eff.Name())
 	}
 	return fsys, nil
+}
+
+// quotaOf returns the limits and usage tracker of eff's session.
+func quotaOf(eff *groups.Effective, opt AccountOptions, table afero.Fs) (Quota, *QuotaUsage, error) {
+	if opt.Quota != nil {
+		q, u := opt.Quota(eff)
+		return q, u, nil
+	}
+	q := Quota{MaxBytes: eff.QuotaMaxBytes().Value, MaxFiles: eff.QuotaMaxFiles().Value}
+	if opt.Usage == nil || (q.MaxBytes <= 0 && q.MaxFiles <= 0) {
+		return q, nil, nil
+	}
+	u, err := opt.Usage.Usage(eff.Name(), table)
+	return q, u, err
+}
+
+// QuotaRegistry keeps one QuotaUsage per account, shared by all the
+// account's sessions, counted from storage at the account's first session.
+// It is safe for concurrent use.
+type QuotaRegistry struct {
+	mu sync.Mutex
+	m  map[string]*QuotaUsage
+}
+
+// NewQuotaRegistry returns an empty registry.
+func NewQuotaRegistry() *QuotaRegistry { return &QuotaRegistry{m: map[string]*QuotaUsage{}} }
+
+// Usage returns account's tracker, scanning fsys (everything the account's
+// sessions can write: home and virtual folders) the first time.
+func (r *QuotaRegistry) Usage(account string, fsys afero.Fs) (*QuotaUsage, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if u, ok := r.m[account]; ok {
+		return u, nil
+	}
+	bytes, files, err := ScanUsage(fsys)
+	if err != nil {
+		return nil, fmt.Errorf("vfs: counting the usage of %q: %w", account, err)
+	}
+	u := NewQuotaUsage(bytes, files)
+	r.m[account] = u
+	return u, nil
 }
 
 // decorated is the decorated stack with the mount table's Close and its
