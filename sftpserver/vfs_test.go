@@ -1,6 +1,7 @@
 package sftpserver_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -339,4 +341,35 @@ ssh_authorized_keys_content = {KEY:sam}
 		t.Fatal("a second session ignored the usage of the first")
 	}
 	wantOK(t, "upload within the remaining quota", writeSmall(c2, "/d.bin", strings.Repeat("d", 8<<10)))
+}
+
+// TestVFS_DelayedDeleteOutlivesSessionAndShutdownFlushes (DEL-06): pending
+// deletes are server-scoped: the client that asked may vanish, and a
+// graceful Shutdown runs them at once.
+func TestVFS_DelayedDeleteOutlivesSessionAndShutdownFlushes(t *testing.T) {
+	text := strings.Replace(vfsConfig, "ssh_delete_delay = 1", "ssh_delete_delay = 3600", 1)
+	f := newStorageServer(t, text, vfs.AccountOptions{}, "dee")
+	c, err := f.login(t, "dee", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOK(t, "upload", writeSmall(c, "/x", "x"))
+	wantOK(t, "remove", c.Remove("/x"))
+	c.Close() // the client goes away; the delete is still pending
+	path := filepath.Join(f.base, "base", "dee", "x")
+	if _, err := os.Stat(path); err != nil {
+		t.Fatal("deleted before the delay")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := f.ts.Server.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Error("pending delete not run by Shutdown")
+	}
+	ev := f.rec.wait(t, "delayed delete", func(e sftpserver.Event) bool { return e.Type == sftpserver.EventRemoveDelayed })
+	if ev.Outcome != "deleted" || !ev.Delayed || ev.User != "dee" {
+		t.Errorf("event %+v", ev)
+	}
 }
