@@ -65,6 +65,20 @@ type Identity struct {
 	// Value carries policy-specific data (for example a resolved account)
 	// for the server's filesystem factory. The server does not look at it.
 	Value any
+	// Notices are things that happened while authenticating which the
+	// server reports as events after the login (SPEC EVT-07): a home
+	// created, a structure entry not created, a virtual folder whose real
+	// path is missing, an authorized key skipped.
+	Notices []Notice
+}
+
+// Notice is one event an authenticator asks the server to report.
+type Notice struct {
+	// Type is the event type, such as "home.created" (SPEC EVT-07).
+	Type string
+	// Detail says what and where, for administrators (it may name host
+	// paths; clients never see it).
+	Detail string
 }
 
 type identityKey struct{}

@@ -129,6 +129,7 @@ type configuredConn struct {
 	keyOK    bool
 	keyFP    string
 	methods  []string
+	notices  []Notice // from resolving the account (keys skipped, …)
 }
 
 // resolve resolves user once per connection.
@@ -159,24 +160,35 @@ func (st *configuredConn) resolve(user string) (*groups.Effective, error) {
 	}
 	st.eff = eff
 	if content := eff.AuthorizedKeysContent(); content != "" {
-		ks, _, err := keys.ParseAuthorizedKeys([]byte(content))
-		if err != nil {
-			st.a.log.Warn("auth: ssh_authorized_keys_content refused", "user", user, "err", err)
-		}
+		ks, warnings, err := keys.ParseAuthorizedKeys([]byte(content))
+		st.keyNotices("ssh_authorized_keys_content", warnings, err)
 		for _, k := range ks {
 			st.keys = append(st.keys, k.Marshal())
 		}
 	}
 	if p := eff.AuthorizedKeysPath().Value; p != "" {
-		ks, _, err := keys.LoadAuthorizedKeys(p)
-		if err != nil {
-			st.a.log.Warn("auth: ssh_authorized_keys_path unusable", "user", user, "err", err)
-		}
+		ks, warnings, err := keys.LoadAuthorizedKeys(p)
+		st.keyNotices("ssh_authorized_keys_path", warnings, err)
 		for _, k := range ks {
 			st.keys = append(st.keys, k.Marshal())
 		}
 	}
 	return eff, nil
+}
+
+// keyNotices records what reading an account's keys reported (EVT-07).
+// st.mu is held.
+func (st *configuredConn) keyNotices(source string, warnings []keys.Warning, err error) {
+	if err != nil {
+		typ := "keys.read-failed"
+		if errors.Is(err, keys.ErrPrivateKey) {
+			typ = "keys.private-key-found"
+		}
+		st.notices = append(st.notices, Notice{Type: typ, Detail: source + ": " + err.Error()})
+	}
+	for _, w := range warnings {
+		st.notices = append(st.notices, Notice{Type: "keys.invalid", Detail: source + ": " + w.String()})
+	}
 }
 
 func (st *configuredConn) password(c ssh.ConnMetadata, password []byte) (*ssh.Permissions, error) {
@@ -294,15 +306,25 @@ func (st *configuredConn) next(eff *groups.Effective, user, method string) (*ssh
 		st.a.log.Warn("auth: account storage unusable", "user", user, "home", home, "err", err)
 		return nil, &Failure{Reason: reason, User: user}
 	}
+	var notices []Notice
 	if prep.HomeCreated {
-		st.a.log.Info("auth: home folder created", "user", user, "home", home)
+		notices = append(notices, Notice{Type: "home.created", Detail: home})
 	}
 	for _, p := range prep.Created {
-		st.a.log.Info("auth: virtual folder created", "user", user, "path", p)
+		notices = append(notices, Notice{Type: "home.created", Detail: p})
 	}
-	for _, w := range prep.Warnings {
-		st.a.log.Warn("auth: account storage", "user", user, "err", w)
+	for _, err := range prep.StructureFailed {
+		notices = append(notices, Notice{Type: "home.structure-failed", Detail: err.Error()})
 	}
-	id := &Identity{User: user, Methods: methods, KeyFingerprint: fp, Value: eff}
+	for _, vp := range prep.MissingVirtualFolders {
+		notices = append(notices, Notice{Type: "vf.missing-real-path", Detail: vp})
+	}
+	for _, n := range eff.Notices() {
+		notices = append(notices, Notice{Type: n.Event, Detail: n.Detail})
+	}
+	st.mu.Lock()
+	notices = append(notices, st.notices...)
+	st.mu.Unlock()
+	id := &Identity{User: user, Methods: methods, KeyFingerprint: fp, Value: eff, Notices: notices}
 	return id.Permissions(), nil
 }

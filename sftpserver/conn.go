@@ -151,6 +151,10 @@ func (c *serverConn) serve() {
 	c.touch()
 	s.events.emit(Event{Type: EventAuthSucceeded, SessionID: c.id, Remote: c.nc.RemoteAddr(), Local: c.nc.LocalAddr(),
 		User: id.User, Methods: id.Methods, Attempts: attempts})
+	for _, n := range id.Notices {
+		s.events.emit(Event{Type: EventType(n.Type), SessionID: c.id, Remote: c.nc.RemoteAddr(), Local: c.nc.LocalAddr(),
+			User: id.User, Reason: n.Detail})
+	}
 
 	go ssh.DiscardRequests(reqs)
 

@@ -32,6 +32,16 @@ const (
 	EventRename   EventType = "fs.rename"
 	EventSetstat  EventType = "fs.setstat"
 	EventSymlink  EventType = "fs.symlink"
+	// Events an authenticator reports through auth.Identity.Notices, right
+	// after auth.succeeded (SPEC EVT-07); Reason holds the detail. These
+	// are the types auth.Configured uses.
+	EventHomeCreated         EventType = "home.created"
+	EventHomeStructureFailed EventType = "home.structure-failed"
+	EventVFMissingRealPath   EventType = "vf.missing-real-path"
+	EventVFDuplicate         EventType = "vf.duplicate"
+	EventKeysInvalid         EventType = "keys.invalid"
+	EventKeysReadFailed      EventType = "keys.read-failed"
+	EventKeysPrivateKeyFound EventType = "keys.private-key-found"
 	// EventRemoveDelayed reports the outcome of a REMOVE that
 	// ssh_delete_delay deferred: Outcome is "deleted", "failed",
 	// "skipped-replaced" or "dropped" (SPEC DEL-04, DEL-08, EVT-06).

@@ -122,6 +122,12 @@ func TestVFS_VirtualFoldersEndToEnd(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(f.base, "queues", "alice")); err != nil {
 		t.Errorf("queues/alice not created: %v", err)
 	}
+	// EVT-07: what the login created is reported.
+	for _, d := range []string{filepath.Join(f.base, "partners", "alice"), filepath.Join(f.base, "queues", "alice")} {
+		f.rec.wait(t, "home.created "+d, func(e sftpserver.Event) bool {
+			return e.Type == sftpserver.EventHomeCreated && e.User == "alice" && e.Reason == d
+		})
+	}
 	// VF-05 synthetic folders list only the next virtual component.
 	if infos, err := c.ReadDir("/deep/a"); err != nil || names(infos) != "b" {
 		t.Errorf("ls /deep/a = %s, %v", names(infos), err)

@@ -56,9 +56,14 @@ type Prepared struct {
 	HomeCreated bool
 	// Created lists the real paths of virtual folders created (HOME-17).
 	Created []string
-	// Warnings are failures that do not refuse the login: structure
-	// entries not created (HFS-02, HFS-05), virtual folders whose real path
-	// is missing (VF-12), structure entries inside virtual folders (HFS-09).
+	// StructureFailed holds the home_folder_structure entries not created
+	// (HFS-02, HFS-05) or skipped inside a virtual folder (HFS-09).
+	StructureFailed []error
+	// MissingVirtualFolders lists the virtual paths whose real path does
+	// not exist (VF-12).
+	MissingVirtualFolders []string
+	// Warnings holds all of the failures above, which do not refuse the
+	// login.
 	Warnings []error
 }
 
@@ -99,19 +104,22 @@ func PrepareAccount(eff *groups.Effective, opt AccountOptions) (Prepared, error)
 			}
 		}
 	}
-	table, warnings, err := openTable(eff, opt)
+	table, missing, err := openTable(eff, opt)
 	if err != nil {
 		return p, err
 	}
 	defer table.Close()
-	p.Warnings = warnings
+	p.MissingVirtualFolders = missing
+	for _, m := range missing {
+		p.Warnings = append(p.Warnings, fmt.Errorf("vfs: virtual folder %s: real path missing", m))
+	}
 	if err := table.CheckCollisions(); err != nil {
 		return p, err
 	}
 	var entries []string
 	for _, e := range eff.HomeFolderStructure() {
 		if mp, inside := insideMount(e.Value, eff); inside {
-			p.Warnings = append(p.Warnings, fmt.Errorf("vfs: home folder structure entry %q lies in virtual folder %s: skipped", e.Value, mp))
+			p.StructureFailed = append(p.StructureFailed, fmt.Errorf("vfs: home folder structure entry %q lies in virtual folder %s: skipped", e.Value, mp))
 			continue
 		}
 		entries = append(entries, e.Value)
@@ -119,7 +127,8 @@ func PrepareAccount(eff *groups.Effective, opt AccountOptions) (Prepared, error)
 	if opt.StructureCreateParents {
 		entries = withParents(entries)
 	}
-	p.Warnings = append(p.Warnings, CreateStructure(table, entries, 0o755)...)
+	p.StructureFailed = append(p.StructureFailed, CreateStructure(table, entries, 0o755)...)
+	p.Warnings = append(p.Warnings, p.StructureFailed...)
 	return p, nil
 }
 
@@ -269,15 +278,16 @@ func (d decorated) ReadlinkIfPossible(name string) (string, error) {
 	return d.table.ReadlinkIfPossible(name)
 }
 
-// openTable builds the mount table of eff: home and virtual folders.
-func openTable(eff *groups.Effective, opt AccountOptions) (*MountTable, []error, error) {
+// openTable builds the mount table of eff: home and virtual folders. It
+// also returns the virtual paths whose real path is missing.
+func openTable(eff *groups.Effective, opt AccountOptions) (*MountTable, []string, error) {
 	home, err := NewRootFs(eff.Home().Value, opt.RootOptions...)
 	if err != nil {
 		return nil, nil, err
 	}
 	var (
-		mounts   []Mount
-		warnings []error
+		mounts  []Mount
+		missing []string
 	)
 	closeAll := func() {
 		home.Close()
@@ -295,7 +305,7 @@ func openTable(eff *groups.Effective, opt AccountOptions) (*MountTable, []error,
 			m.Fs = rfs
 		case errors.Is(err, fs.ErrNotExist):
 			m.Fs = Missing()
-			warnings = append(warnings, fmt.Errorf("vfs: virtual folder %s: real path missing", vf.Value.VirtualPath))
+			missing = append(missing, vf.Value.VirtualPath)
 		default:
 			closeAll()
 			return nil, nil, fmt.Errorf("vfs: virtual folder %s: %w", vf.Value.VirtualPath, err)
@@ -307,5 +317,5 @@ func openTable(eff *groups.Effective, opt AccountOptions) (*MountTable, []error,
 		closeAll()
 		return nil, nil, err
 	}
-	return table, warnings, nil
+	return table, missing, nil
 }
