@@ -412,3 +412,23 @@ func TestPermE08_NonHierarchical(t *testing.T) {
 	wantOK(t, "OPEN(write) /uploads/tok/f", openWrite(c, "/uploads/tok/f", os.O_CREATE))
 	wantDenied(t, "OPEN(write) /uploads/f", openWrite(c, "/uploads/f", os.O_CREATE))
 }
+
+// TestOP15_UnsupportedExtensions: hardlink@openssh.com and any unknown
+// extended request answer OP_UNSUPPORTED.
+func TestOP15_UnsupportedExtensions(t *testing.T) {
+	ts, _, _ := policyServer(t, "allow-full-control")
+	rs := newRawSFTP(t, ts.Dial(t, nil))
+	for _, req := range [][][]byte{
+		{str("hardlink@openssh.com"), str("/a.txt"), str("/b.txt")},
+		{str("unknown@example.com"), str("x")},
+		{str("copy-data")},
+	} {
+		typ, p := rs.request(200, req...) // SSH_FXP_EXTENDED
+		if code, msg := status(t, typ, p); code != 8 {
+			t.Errorf("extension %q: status %d %q, want OP_UNSUPPORTED", req[0][4:], code, msg)
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(ts.Root, ts.User, "b.txt")); err == nil {
+		t.Error("hard link created")
+	}
+}
