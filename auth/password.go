@@ -54,16 +54,26 @@ func HashPassword(password string) (string, error) {
 	return h.String(), nil
 }
 
-// VerifyPassword reports whether password matches hash, a PHC argon2id
-// string as made by [HashPassword]; the parameters are taken from hash,
-// within bounds that refuse hostile values. The comparison takes constant
-// time. An empty hash never matches, not even an empty password (AUTH-10).
-// A malformed hash gives an error wrapping [ErrInvalidHash].
+// VerifyPassword reports whether password matches hash, a stored password
+// hash in one of these forms (SPEC AUTH-12):
+//
+//   - a PHC argon2id string as made by [HashPassword];
+//   - bcrypt: $2a$, $2b$ or $2y$ (cost at most 15);
+//   - SHA-crypt: $5$ (SHA-256) or $6$ (SHA-512), with an optional
+//     rounds=N (clamped to 1000..999999999 as the SHA-crypt specification
+//     says; above 10,000,000 the hash is refused as hostile).
+//
+// The parameters are taken from hash, within bounds that refuse hostile
+// values. The comparison takes constant time. An empty hash never matches,
+// not even an empty password (AUTH-10); plain text is never compared. A
+// malformed or unsupported hash gives an error wrapping [ErrInvalidHash]
+// that does not quote the hash. After a successful check, [NeedsRehash]
+// tells whether to replace the hash with a new [HashPassword] one.
 func VerifyPassword(hash, password string) (bool, error) {
 	if hash == "" {
 		return false, nil
 	}
-	h, err := parseArgon2(hash)
+	h, err := parseHash(hash)
 	if err != nil {
 		return false, err
 	}

@@ -80,7 +80,7 @@ func TestVerifyPassword_Malformed(t *testing.T) {
 	}
 	tests := []struct{ name, hash string }{
 		{"plain text", "s3cret"},
-		{"bcrypt", "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"},
+		{"bcrypt $2x$ (only $2a$/$2b$/$2y$ are accepted)", "$2x$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"},
 		{"sha-crypt", "$6$salt$hash"},
 		{"argon2i", phc("argon2i", "v=19", "m=19456,t=2,p=1", salt, key)},
 		{"argon2d", phc("argon2d", "v=19", "m=19456,t=2,p=1", salt, key)},
