@@ -27,6 +27,11 @@ const (
 	// ReasonVirtualFolderConflict: a virtual folder collides with a real
 	// entry of the home (SPEC VF-09).
 	ReasonVirtualFolderConflict Reason = "virtual-folder-conflict"
+	// ReasonLockedOut: too many failures from this source or for this
+	// account (Lockout).
+	ReasonLockedOut Reason = "locked-out"
+	// ReasonPasswordExpired: password_lifetime has run out (SPEC §15).
+	ReasonPasswordExpired Reason = "password-expired"
 )
 
 // ConfiguredOptions tune a Configured authenticator. The zero value is
@@ -42,6 +47,9 @@ type ConfiguredOptions struct {
 	// Storage is how the account's storage is laid out; pass the same
 	// value to sftpserver.EffectiveFS.
 	Storage vfs.AccountOptions
+	// Lockout, when non-nil, bans sources and accounts after repeated
+	// failures; it is checked before any credential work.
+	Lockout *Lockout
 }
 
 // Configured authenticates the accounts of a groups.Config, each resolved
@@ -147,6 +155,13 @@ func (st *configuredConn) resolve(user string) (*groups.Effective, error) {
 		st.err = &Failure{Reason: ReasonUnknownUser, User: user}
 		return nil, st.err
 	}
+	if l := st.a.opt.Lockout; l != nil {
+		if err := l.Check(st.ctx, user, st.source); err != nil {
+			st.a.log.Info("auth: attempt refused by lockout", "user", user, "source", st.source.String(), "err", err)
+			st.err = &Failure{Reason: ReasonLockedOut, User: user}
+			return nil, st.err
+		}
+	}
 	eff, err := st.a.cfg.Resolve(st.ctx, user, st.source, groups.ResolveOptions{Now: st.a.opt.Now, OSHome: st.a.opt.OSHome})
 	if err != nil {
 		var rej *groups.Rejection
@@ -156,6 +171,10 @@ func (st *configuredConn) resolve(user string) (*groups.Effective, error) {
 		}
 		st.a.log.Info("auth: account refused", "user", user, "source", st.source.String(), "reason", string(reason), "err", err)
 		st.err = &Failure{Reason: reason, User: user}
+		return nil, st.err
+	}
+	if PasswordExpired(eff.LastPasswordUpdate(), eff.PasswordLifetime().Value, st.a.now()) {
+		st.err = &Failure{Reason: ReasonPasswordExpired, User: user}
 		return nil, st.err
 	}
 	st.eff = eff
@@ -174,6 +193,22 @@ func (st *configuredConn) resolve(user string) (*groups.Effective, error) {
 		}
 	}
 	return eff, nil
+}
+
+// failed counts a failed credential for the lockout and returns the
+// Failure to answer with.
+func (st *configuredConn) failed(user string, reason Reason) error {
+	if l := st.a.opt.Lockout; l != nil {
+		l.Failure(st.ctx, user, st.source)
+	}
+	return &Failure{Reason: reason, User: user}
+}
+
+func (a *Configured) now() time.Time {
+	if a.opt.Now != nil {
+		return a.opt.Now()
+	}
+	return time.Now()
 }
 
 // keyNotices records what reading an account's keys reported (EVT-07).
@@ -200,6 +235,7 @@ func (st *configuredConn) checkPassword(c ssh.ConnMetadata, password []byte, met
 	if err != nil {
 		if ReasonOf(err) == ReasonUnknownUser {
 			st.a.dummy.verify(password) // do not reveal which names exist
+			return nil, st.failed(c.User(), ReasonUnknownUser)
 		}
 		return nil, err
 	}
@@ -215,7 +251,7 @@ func (st *configuredConn) checkPassword(c ssh.ConnMetadata, password []byte, met
 		return nil, &Failure{Reason: ReasonConfigInvalid, User: c.User()}
 	}
 	if !ok {
-		return nil, &Failure{Reason: ReasonBadCredentials, User: c.User()}
+		return nil, st.failed(c.User(), ReasonBadCredentials)
 	}
 	st.mu.Lock()
 	st.passOK = true
@@ -325,6 +361,9 @@ func (st *configuredConn) next(eff *groups.Effective, user, method string) (*ssh
 	st.mu.Lock()
 	notices = append(notices, st.notices...)
 	st.mu.Unlock()
+	if l := st.a.opt.Lockout; l != nil {
+		l.Success(st.ctx, user, st.source)
+	}
 	id := &Identity{User: user, Methods: methods, KeyFingerprint: fp, Value: eff, Notices: notices}
 	return id.Permissions(), nil
 }

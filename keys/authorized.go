@@ -2,6 +2,7 @@ package keys
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -42,6 +44,7 @@ type ParseError struct {
 	Err error
 }
 
+// Error formats e as "keys: file:line: problem".
 func (e *ParseError) Error() string {
 	return "keys: " + location(e.File, e.Line) + ": " + e.Err.Error()
 }
@@ -53,13 +56,24 @@ func (e *ParseError) Unwrap() error { return e.Err }
 type WarningKind string
 
 // Kinds of warnings. Each names a line or file that was skipped while the
-// rest of the input was still used.
+// rest of the input was still used, or a part of a line that has no effect.
 const (
 	// WarnInvalidLine: the line is not a public key (KEY-04).
 	WarnInvalidLine WarningKind = "invalid-line"
-	// WarnOptions: the line carries authorized_keys options, or an RFC 4716
-	// block carries headers, that are not interpreted (KEY-05).
+	// WarnOptions: the line carries an authorized_keys option that would
+	// change what the key may do (command=, permitopen=, cert-authority,
+	// …), an unknown or malformed option, or an RFC 4716 block carries
+	// headers that are not interpreted. The line is not used.
 	WarnOptions WarningKind = "options"
+	// WarnConditional: the line has from= or expiry-time= conditions,
+	// which ParseAuthorizedKeys and LoadAuthorizedKeys cannot enforce, so
+	// they leave it out. ParseAuthorizedKeyLines and LoadAuthorizedKeyLines
+	// return such lines and never give this warning.
+	WarnConditional WarningKind = "conditional"
+	// WarnHostPattern: the line's from= option holds a host-name pattern,
+	// which never matches (names are not resolved). The line is used; its
+	// address patterns still apply.
+	WarnHostPattern WarningKind = "host-pattern"
 	// WarnUnsupportedKey: a well-formed key of a refused kind: DSA, a
 	// certificate, RSA shorter than MinRSABits, or an unknown type (KEY-09).
 	WarnUnsupportedKey WarningKind = "unsupported-key"
@@ -100,51 +114,145 @@ func location(file string, line int) string {
 	}
 }
 
-// ParseAuthorizedKeys parses the content of an authorized_keys file (see
-// the package documentation for the rules). It returns the accepted keys,
-// without duplicates and in file order, and a warning for every skipped
-// line. The error is non-nil only when the input as a whole is refused: it
-// is then a *[ParseError], wrapping [ErrPrivateKey] when private-key
-// material was found, and no key is returned.
-func ParseAuthorizedKeys(data []byte) ([]ssh.PublicKey, []Warning, error) {
+// ParseAuthorizedKeyLines parses the content of an authorized_keys file
+// (see the package documentation for the rules) and returns every usable
+// line, in input order, with the conditions of its options, plus a warning
+// for every skipped line. Lines are not merged: the same key may appear on
+// several lines with different conditions, and a login is allowed when any
+// of them allows it ([MatchAuthorizedKey]).
+//
+// The error is non-nil only when the input as a whole is refused: it is
+// then a *[ParseError], wrapping [ErrPrivateKey] when private-key material
+// was found, and nothing else is returned.
+func ParseAuthorizedKeyLines(data []byte) ([]AuthorizedKey, []Warning, error) {
 	if err := findPrivateKey(data); err != nil {
 		return nil, nil, err
 	}
-	p := parser{seen: make(map[string]bool)}
+	var p parser
 	p.parse(data)
 	return p.keys, p.warnings, nil
 }
 
-// LoadAuthorizedKeys reads the authorized keys at path with the rules of
-// [ParseAuthorizedKeys]. When path is a directory, every regular file in it
-// is read (not recursively, hidden files included, in name order) and the
-// keys are merged (KEY-03); private-key material in any of them refuses
-// them all (KEY-07). A file larger than [MaxFileSize] is skipped with a
-// warning (KEY-08).
+// ParseAuthorizedKeys is [ParseAuthorizedKeyLines] for callers that only
+// want keys: it returns the keys of the unconditional lines, without
+// duplicates and in input order.
+//
+// It cannot enforce from= or expiry-time=, so it drops the lines that carry
+// them (with a [WarnConditional] warning) rather than return their keys
+// without the conditions: a key is never granted more than its line
+// allows. Callers that authenticate should use ParseAuthorizedKeyLines and
+// [AuthorizedKey.Allows], which honour those lines.
+func ParseAuthorizedKeys(data []byte) ([]ssh.PublicKey, []Warning, error) {
+	list, warnings, err := ParseAuthorizedKeyLines(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, warnings := unconditional(list, warnings, make(map[string]bool))
+	return keys, warnings, nil
+}
+
+// unconditional returns the keys of the lines without conditions that are
+// not yet in seen (and adds them to seen), and the warnings with one more
+// for each line with conditions, in line order. list and warnings come from
+// one input.
+func unconditional(list []AuthorizedKey, warnings []Warning, seen map[string]bool) ([]ssh.PublicKey, []Warning) {
+	var out []ssh.PublicKey
+	all := warnings
+	for _, k := range list {
+		if !k.ExpiresAt.IsZero() || k.From != nil {
+			all = append(all, Warning{File: k.File, Line: k.Line, Kind: WarnConditional,
+				Detail: "line has from= or expiry-time= conditions, which this API cannot enforce; use ParseAuthorizedKeyLines"})
+			continue
+		}
+		if m := string(k.Key.Marshal()); !seen[m] {
+			seen[m] = true
+			out = append(out, k.Key)
+		}
+	}
+	if len(all) > len(warnings) {
+		slices.SortStableFunc(all, func(a, b Warning) int { return cmp.Compare(a.Line, b.Line) })
+	}
+	return out, all
+}
+
+// LoadAuthorizedKeyLines reads the authorized keys at path with the rules
+// of [ParseAuthorizedKeyLines]. When path is a directory, every regular
+// file in it is read (not recursively, hidden files included, in name
+// order) and the lines are concatenated (KEY-03); private-key material in
+// any of them refuses them all (KEY-07). A file larger than [MaxFileSize]
+// is skipped with a warning (KEY-08). Each entry and warning names its
+// file.
 //
 // A missing path gives an error wrapping fs.ErrNotExist; the caller decides
 // what it means (KEY-03: key login fails, password login is unaffected). A
 // file or directory entry that cannot be examined or read fails the whole
 // load, since it might hold a private key. Errors and warnings name the
 // file and line. Nothing is cached: call it at every login (KEY-10).
+func LoadAuthorizedKeyLines(path string) ([]AuthorizedKey, []Warning, error) {
+	files, err := loadPath(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	var (
+		out      []AuthorizedKey
+		warnings []Warning
+	)
+	for _, f := range files {
+		out = append(out, f.keys...)
+		warnings = append(warnings, f.warnings...)
+	}
+	return out, warnings, nil
+}
+
+// LoadAuthorizedKeys is [LoadAuthorizedKeyLines] for callers that only want
+// keys, with the rules of [ParseAuthorizedKeys]: the keys of unconditional
+// lines, without duplicates across all files; lines with from= or
+// expiry-time= are left out with a [WarnConditional] warning. Callers that
+// authenticate should use LoadAuthorizedKeyLines.
 func LoadAuthorizedKeys(path string) ([]ssh.PublicKey, []Warning, error) {
+	files, err := loadPath(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	var (
+		out      []ssh.PublicKey
+		warnings []Warning
+		seen     = make(map[string]bool)
+	)
+	for _, f := range files {
+		keys, ws := unconditional(f.keys, f.warnings, seen)
+		out = append(out, keys...)
+		warnings = append(warnings, ws...)
+	}
+	return out, warnings, nil
+}
+
+// fileResult is what one file of an authorized-keys path gave.
+type fileResult struct {
+	keys     []AuthorizedKey
+	warnings []Warning
+}
+
+// loadPath reads the file at path, or every regular file of the directory
+// at path in name order.
+func loadPath(path string) ([]fileResult, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("keys: %w", err)
+		return nil, fmt.Errorf("keys: %w", err)
 	}
 	if !fi.IsDir() {
 		return loadFiles([]string{path})
 	}
 	entries, err := os.ReadDir(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("keys: %w", err)
+		return nil, fmt.Errorf("keys: %w", err)
 	}
 	var files []string
 	for _, e := range entries {
 		name := filepath.Join(path, e.Name())
 		st, err := os.Stat(name) // follows symlinks, like opening the file would
 		if err != nil {
-			return nil, nil, fmt.Errorf("keys: %w", err)
+			return nil, fmt.Errorf("keys: %w", err)
 		}
 		if st.Mode().IsRegular() {
 			files = append(files, name)
@@ -153,41 +261,34 @@ func LoadAuthorizedKeys(path string) ([]ssh.PublicKey, []Warning, error) {
 	return loadFiles(files)
 }
 
-func loadFiles(files []string) ([]ssh.PublicKey, []Warning, error) {
-	var (
-		out      []ssh.PublicKey
-		warnings []Warning
-		seen     = make(map[string]bool)
-	)
+func loadFiles(files []string) ([]fileResult, error) {
+	var out []fileResult
 	for _, name := range files {
 		data, w, err := readKeyFile(name)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if w != nil {
-			warnings = append(warnings, *w)
+			out = append(out, fileResult{warnings: []Warning{*w}})
 			continue
 		}
-		keys, ws, err := ParseAuthorizedKeys(data)
+		keys, ws, err := ParseAuthorizedKeyLines(data)
 		if err != nil {
 			var pe *ParseError
 			if errors.As(err, &pe) {
 				pe.File = name
 			}
-			return nil, nil, err
+			return nil, err
 		}
 		for i := range ws {
 			ws[i].File = name
 		}
-		warnings = append(warnings, ws...)
-		for _, k := range keys {
-			if m := string(k.Marshal()); !seen[m] {
-				seen[m] = true
-				out = append(out, k)
-			}
+		for i := range keys {
+			keys[i].File = name
 		}
+		out = append(out, fileResult{keys: keys, warnings: ws})
 	}
-	return out, warnings, nil
+	return out, nil
 }
 
 // readKeyFile reads a regular file of at most MaxFileSize bytes. A larger
@@ -284,20 +385,12 @@ func lines(data []byte) func(yield func(int, string) bool) {
 }
 
 type parser struct {
-	keys     []ssh.PublicKey
+	keys     []AuthorizedKey
 	warnings []Warning
-	seen     map[string]bool
 }
 
 func (p *parser) warn(line int, kind WarningKind, detail string) {
 	p.warnings = append(p.warnings, Warning{Line: line, Kind: kind, Detail: detail})
-}
-
-func (p *parser) add(k ssh.PublicKey) {
-	if m := string(k.Marshal()); !p.seen[m] {
-		p.seen[m] = true
-		p.keys = append(p.keys, k)
-	}
 }
 
 const (
@@ -311,6 +404,8 @@ type rfc4716Block struct {
 	body         strings.Builder
 	inBody       bool
 	continuation bool // the previous header line ended in a backslash
+	inComment    bool // the header being continued is Comment
+	comment      strings.Builder
 	badHeader    bool
 }
 
@@ -359,11 +454,19 @@ func (p *parser) blockLine(b *rfc4716Block, line string) blockState {
 		return blockDone
 	case b.continuation:
 		b.continuation = strings.HasSuffix(line, "\\")
+		if b.inComment {
+			b.comment.WriteString(strings.TrimSuffix(line, "\\"))
+		}
 		return blockMore
 	case !b.inBody && strings.Contains(line, ":"):
-		tag, _, _ := strings.Cut(line, ":")
+		tag, val, _ := strings.Cut(line, ":")
+		b.inComment = false
 		switch strings.ToLower(strings.TrimSpace(tag)) {
-		case "comment", "subject":
+		case "comment":
+			b.inComment = true
+			b.comment.Reset()
+			b.comment.WriteString(strings.TrimSuffix(strings.TrimLeft(val, " \t"), "\\"))
+		case "subject":
 		default:
 			b.badHeader = true
 		}
@@ -387,7 +490,15 @@ func (p *parser) finishBlock(b *rfc4716Block) {
 		p.warn(b.start, WarnInvalidLine, "RFC 4716 block: key data is not valid base64")
 		return
 	}
-	p.blob(b.start, "", blob)
+	k, ok := p.blob(b.start, "", blob)
+	if !ok {
+		return
+	}
+	comment := strings.TrimSpace(b.comment.String())
+	if len(comment) >= 2 && comment[0] == '"' && comment[len(comment)-1] == '"' {
+		comment = comment[1 : len(comment)-1]
+	}
+	p.keys = append(p.keys, AuthorizedKey{Key: k, Comment: comment, Line: b.start})
 }
 
 func isBase64(s string) bool {
@@ -415,20 +526,38 @@ func knownKeyType(typ string) bool {
 	return strings.HasSuffix(typ, "-cert-v01@openssh.com") || strings.HasSuffix(typ, "-cert-v01@golang.org")
 }
 
-// line parses one OpenSSH authorized_keys line (not blank, not a comment).
+// cutField splits s at its first blank (space or tab) into the first field
+// and the rest, without leading blanks.
+func cutField(s string) (field, rest string) {
+	i := strings.IndexAny(s, " \t")
+	if i < 0 {
+		return s, ""
+	}
+	return s[:i], strings.TrimLeft(s[i:], " \t")
+}
+
+// line parses one OpenSSH authorized_keys line (not blank, not a comment):
+// [OPTIONS] TYPE BASE64 [COMMENT].
 func (p *parser) line(n int, line string) {
-	typ, rest, _ := strings.Cut(strings.ReplaceAll(line, "\t", " "), " ")
-	if !knownKeyType(typ) {
-		// Not a key type: either options precede the key (KEY-05) or the
-		// line is garbage (KEY-04).
-		if _, _, opts, _, err := ssh.ParseAuthorizedKey([]byte(line)); err == nil && len(opts) > 0 {
-			p.warn(n, WarnOptions, "line has authorized_keys options, which are not interpreted")
+	var (
+		opts    lineOptions
+		problem string
+	)
+	keyPart := line
+	if typ, _ := cutField(line); !knownKeyType(typ) {
+		// Not a key type: either options precede the key or the line is
+		// garbage (KEY-04).
+		optText, rest, ok := splitOptions(line)
+		typ, _ = cutField(rest)
+		if !ok || !knownKeyType(typ) {
+			p.warn(n, WarnInvalidLine, "not a public key line")
 			return
 		}
-		p.warn(n, WarnInvalidLine, "not a public key line")
-		return
+		keyPart = rest
+		opts, problem = parseOptions(optText)
 	}
-	b64, _, _ := strings.Cut(strings.TrimLeft(rest, " "), " ")
+	typ, rest := cutField(keyPart)
+	b64, comment := cutField(rest)
 	if b64 == "" {
 		p.warn(n, WarnInvalidLine, "key data missing")
 		return
@@ -441,26 +570,39 @@ func (p *parser) line(n int, line string) {
 		p.warn(n, WarnInvalidLine, "key data is not valid base64")
 		return
 	}
-	p.blob(n, typ, blob)
+	k, ok := p.blob(n, typ, blob)
+	if !ok {
+		return
+	}
+	if problem != "" {
+		p.warn(n, WarnOptions, problem)
+		return
+	}
+	if opts.hostPat {
+		p.warn(n, WarnHostPattern, "option from= holds host-name patterns, which never match (names are not resolved)")
+	}
+	p.keys = append(p.keys, AuthorizedKey{Key: k, Comment: comment, ExpiresAt: opts.expires,
+		From: opts.from, Options: opts.accepted, Line: n})
 }
 
 // blob parses the wire form of a key and applies the type policy. typ is
-// the declared type of an OpenSSH line, or "" for an RFC 4716 block.
-func (p *parser) blob(n int, typ string, blob []byte) {
+// the declared type of an OpenSSH line, or "" for an RFC 4716 block. It
+// warns and returns false when the key is not usable.
+func (p *parser) blob(n int, typ string, blob []byte) (ssh.PublicKey, bool) {
 	k, err := ssh.ParsePublicKey(blob)
 	if err != nil {
 		p.warn(n, WarnInvalidLine, "key data does not parse as a public key")
-		return
+		return nil, false
 	}
 	if typ != "" && k.Type() != typ {
 		p.warn(n, WarnInvalidLine, fmt.Sprintf("declared type %s does not match the key data", typ))
-		return
+		return nil, false
 	}
 	if reason := refused(k); reason != "" {
 		p.warn(n, WarnUnsupportedKey, reason)
-		return
+		return nil, false
 	}
-	p.add(k)
+	return k, true
 }
 
 // refused says why k is not accepted as an authorized key, or "" (KEY-09).

@@ -84,18 +84,27 @@ func TestParseAuthorizedKeys(t *testing.T) {
 			"ssh-ed25519 " + b64(tk.ed) + "AAAA c\n", nil, []wantWarning{{1, WarnInvalidLine}}},
 		{"duplicates are returned once",
 			line(tk.ed, "a") + "\n" + line(tk.ed, "b") + "\n", []ssh.PublicKey{tk.ed}, nil},
-		{"KEY-05 options are not interpreted: line skipped",
+		{"KEY-05 (issue 5) behaviour-changing options make the line unusable",
 			`from="10.0.0.0/8",command="/bin/false" ` + line(tk.ed, "x") + "\n" +
-				"restrict " + line(tk.ed2, "") + "\n" +
-				"no-pty,no-port-forwarding " + line(tk.p256, "") + "\n" +
 				"cert-authority " + line(tk.ed, "ca") + "\n" +
 				`command="echo hi there" ` + line(tk.ed, "") + "\n" +
+				`permitopen="h:1",no-pty ` + line(tk.ed, "") + "\n" +
 				line(tk.p384, "kept"),
 			[]ssh.PublicKey{tk.p384},
-			[]wantWarning{{1, WarnOptions}, {2, WarnOptions}, {3, WarnOptions}, {4, WarnOptions}, {5, WarnOptions}}},
-		{"KEY-05 plain line of the same key still counts",
-			"restrict " + line(tk.ed, "") + "\n" + line(tk.ed, ""),
-			[]ssh.PublicKey{tk.ed}, []wantWarning{{1, WarnOptions}}},
+			[]wantWarning{{1, WarnOptions}, {2, WarnOptions}, {3, WarnOptions}, {4, WarnOptions}}},
+		{"KEY-05 (issue 5) restrictions are accepted",
+			"restrict " + line(tk.ed2, "") + "\n" +
+				"no-pty,no-port-forwarding " + line(tk.p256, "") + "\n",
+			[]ssh.PublicKey{tk.ed2, tk.p256}, nil},
+		{"KEY-05 (issue 5) conditional lines are left out by the keys-only API",
+			`from="10.0.0.0/8" ` + line(tk.ed, "") + "\n" +
+				`expiry-time="20991231" ` + line(tk.ed2, "") + "\n" +
+				"garbage\n" + line(tk.p256, ""),
+			[]ssh.PublicKey{tk.p256},
+			[]wantWarning{{1, WarnConditional}, {2, WarnConditional}, {3, WarnInvalidLine}}},
+		{"KEY-05 (issue 5) plain line of the same key still counts",
+			`command="x" ` + line(tk.ed, "") + "\n" + `from="1.2.3.4" ` + line(tk.ed, "") + "\n" + line(tk.ed, ""),
+			[]ssh.PublicKey{tk.ed}, []wantWarning{{1, WarnOptions}, {2, WarnConditional}}},
 		{"KEY-09 accepted types",
 			strings.Join([]string{line(tk.ed, ""), line(tk.p256, ""), line(tk.p384, ""), line(tk.p521, ""),
 				line(tk.rsa2048, ""), line(tk.skEd, "")}, "\n"),
@@ -146,7 +155,11 @@ func TestParseAuthorizedKeys(t *testing.T) {
 // errors never echo the key line.
 func TestParseAuthorizedKeys_NoKeyMaterialInMessages(t *testing.T) {
 	tk := newTestKeys(t)
-	input := "restrict " + line(tk.ed, "secret-comment") + "\n" +
+	input := `command="secret" ` + line(tk.ed, "secret-comment") + "\n" +
+		`from="secret.example.com",expiry-time="secret" ` + line(tk.ed, "secret-comment") + "\n" +
+		`from="!secret.example.com" ` + line(tk.ed, "secret-comment") + "\n" +
+		`from="secret.example.com" ` + line(tk.ed, "secret-comment") + "\n" +
+		`secret-option ` + line(tk.ed, "secret-comment") + "\n" +
 		"ssh-ed25519 " + b64(tk.ed2)[:20] + " secret-comment\n" +
 		"what ever secret-comment\n" + line(tk.rsa1024, "secret-comment")
 	_, warnings, err := ParseAuthorizedKeys([]byte(input))

@@ -302,3 +302,76 @@ create_home_folder = Yes
 		}
 	}
 }
+
+// TestConfig_LockoutAndPasswordExpiry: after repeated failures the account
+// is refused even with the right password, with the same client-visible
+// failure (AUTH-02) and reason locked-out in the event; an expired password
+// refuses the login (password-expired).
+func TestConfig_LockoutAndPasswordExpiry(t *testing.T) {
+	hash, err := auth.HashPassword("pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := `
+[groups/DEFAULT_GROUP]
+name = DEFAULT_GROUP
+home_folder_path = {BASE}/h
+create_home_folder = Yes
+password_lifetime = 30
+
+[accounts/u]
+name = u
+password = ` + hash + `
+
+[accounts/old]
+name = old
+password = ` + hash + `
+last_password_update = 1577836800
+`
+	f := &configFixture{base: t.TempDir(), keys: map[string]ssh.Signer{}}
+	cfg, err := groups.Parse("test.ini", []byte(f.expand(t, text, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock, err := auth.NewLockout(auth.LockoutOptions{Source: auth.LockoutPolicy{MaxFailures: -1}, Account: auth.LockoutPolicy{MaxFailures: 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := auth.NewConfigured(cfg, auth.ConfiguredOptions{Lockout: lock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ts, f.rec = newTestServer(t, &sftpserver.Server{Auth: a, FS: sftpserver.EffectiveFS(vfs.AccountOptions{}), Policy: sftpserver.EffectivePolicy()})
+	try := func(user, pw string) error {
+		c, err := ssh.Dial("tcp", f.ts.Addr, &ssh.ClientConfig{User: user, Auth: []ssh.AuthMethod{ssh.Password(pw)}, HostKeyCallback: ssh.FixedHostKey(f.ts.HostKey)})
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}
+	if err := try("u", "pw"); err != nil {
+		t.Fatalf("first login: %v", err)
+	}
+	for range 3 {
+		if try("u", "wrong") == nil {
+			t.Fatal("wrong password accepted")
+		}
+	}
+	errLocked := try("u", "pw")
+	if errLocked == nil {
+		t.Fatal("locked-out account logged in")
+	}
+	f.rec.wait(t, "locked-out", func(e sftpserver.Event) bool {
+		return e.Type == sftpserver.EventAuthRejected && e.Reason == "locked-out"
+	})
+	errUnknown := try("nobody", "pw")
+	if errUnknown == nil || errLocked.Error() != errUnknown.Error() {
+		t.Errorf("client-visible failures differ: locked %q, unknown %q", errLocked, errUnknown)
+	}
+	if try("old", "pw") == nil {
+		t.Fatal("expired password accepted")
+	}
+	f.rec.wait(t, "password-expired", func(e sftpserver.Event) bool {
+		return e.Type == sftpserver.EventAuthRejected && e.User == "old" && e.Reason == "password-expired"
+	})
+}
