@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -75,6 +74,7 @@ type Configured struct {
 	opt   ConfiguredOptions
 	log   *slog.Logger
 	dummy *argon2Hash
+	certs keys.CertPolicy
 }
 
 var _ Authenticator = (*Configured)(nil)
@@ -92,7 +92,16 @@ func NewConfigured(cfg *groups.Config, opt ConfiguredOptions) (*Configured, erro
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Configured{cfg: cfg, opt: opt, log: log, dummy: dummy}, nil
+	a := &Configured{cfg: cfg, opt: opt, log: log, dummy: dummy}
+	a.certs.Now = a.now
+	for _, path := range cfg.Server.TrustedUserCAKeys {
+		cas, err := keys.LoadCAKeys(path)
+		if err != nil {
+			return nil, fmt.Errorf("auth: trusted_user_ca_keys: %w", err)
+		}
+		a.certs.CAs = append(a.certs.CAs, cas...)
+	}
+	return a, nil
 }
 
 // Setup implements Authenticator.
@@ -131,13 +140,16 @@ type configuredConn struct {
 	resolved bool
 	user     string
 	eff      *groups.Effective
-	keys     [][]byte // wire form of the authorized keys
+	keys     []keys.AuthorizedKey
 	err      error
 	passOK   bool
 	keyOK    bool
 	keyFP    string
 	methods  []string
 	notices  []Notice // from resolving the account (keys skipped, …)
+	// keysBroken: reading the key path failed (private key material, …):
+	// key authentication is off for this account (fail closed, KEY-07).
+	keysBroken bool
 }
 
 // resolve resolves user once per connection.
@@ -178,18 +190,19 @@ func (st *configuredConn) resolve(user string) (*groups.Effective, error) {
 		return nil, st.err
 	}
 	st.eff = eff
+	// Keys are read for every connection (KEY-10), with their options.
 	if content := eff.AuthorizedKeysContent(); content != "" {
-		ks, warnings, err := keys.ParseAuthorizedKeys([]byte(content))
+		ks, warnings, err := keys.ParseAuthorizedKeyLines([]byte(content))
 		st.keyNotices("ssh_authorized_keys_content", warnings, err)
-		for _, k := range ks {
-			st.keys = append(st.keys, k.Marshal())
-		}
+		st.keys = append(st.keys, ks...)
 	}
 	if p := eff.AuthorizedKeysPath().Value; p != "" {
-		ks, warnings, err := keys.LoadAuthorizedKeys(p)
+		ks, warnings, err := keys.LoadAuthorizedKeyLines(p)
 		st.keyNotices("ssh_authorized_keys_path", warnings, err)
-		for _, k := range ks {
-			st.keys = append(st.keys, k.Marshal())
+		if err == nil { // private key material anywhere: no key login (KEY-07)
+			st.keys = append(st.keys, ks...)
+		} else {
+			st.keysBroken = true
 		}
 	}
 	return eff, nil
@@ -280,18 +293,31 @@ func (st *configuredConn) publicKey(c ssh.ConnMetadata, key ssh.PublicKey) (*ssh
 	if !eff.RequiredCredentials().Value.AllowsSSHKey() {
 		return nil, &Failure{Reason: ReasonMethodNotAllowed, User: c.User()}
 	}
-	if _, isCert := key.(*ssh.Certificate); isCert {
-		return nil, &Failure{Reason: ReasonBadCredentials, User: c.User()}
-	}
-	wire := key.Marshal()
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	for _, k := range st.keys {
-		if bytes.Equal(k, wire) {
-			return &ssh.Permissions{}, nil
-		}
+	if st.keysBroken {
+		return nil, &Failure{Reason: ReasonBadCredentials, User: c.User()}
 	}
-	return nil, &Failure{Reason: ReasonBadCredentials, User: c.User()}
+	if cert, isCert := key.(*ssh.Certificate); isCert {
+		// A certificate counts as the ssh-key credential (CERT-03), when the
+		// account allows certificates (CERT-04).
+		if !eff.AllowCertificateAuthentication().Value {
+			return nil, &Failure{Reason: ReasonMethodNotAllowed, User: c.User()}
+		}
+		if err := st.a.certs.Check(cert, c.User(), st.source); err != nil {
+			st.a.log.Info("auth: certificate refused", "user", c.User(), "err", err)
+			return nil, &Failure{Reason: ReasonBadCredentials, User: c.User()}
+		}
+		// Extensions (permit-*, no-touch-required) are not passed on.
+		return &ssh.Permissions{}, nil
+	}
+	if _, err := keys.MatchAuthorizedKey(st.keys, key, st.a.now(), st.source); err != nil {
+		if !errors.Is(err, keys.ErrKeyNotFound) {
+			st.a.log.Info("auth: authorized key refused", "user", c.User(), "err", err)
+		}
+		return nil, &Failure{Reason: ReasonBadCredentials, User: c.User()}
+	}
+	return &ssh.Permissions{}, nil
 }
 
 func (st *configuredConn) verifiedKey(c ssh.ConnMetadata, key ssh.PublicKey, _ *ssh.Permissions, _ string) (*ssh.Permissions, error) {
