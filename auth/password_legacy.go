@@ -1,9 +1,12 @@
 package auth
 
 import (
+	"crypto/pbkdf2"
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/subtle"
+	"encoding/base64"
 	"hash"
 	"strconv"
 	"strings"
@@ -46,7 +49,8 @@ const cryptAlphabet = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrs
 const bcryptAlphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 // parseHash parses a stored password hash of any supported scheme:
-// argon2id (PHC), bcrypt ($2a$, $2b$, $2y$) and SHA-crypt ($5$, $6$).
+// argon2id (PHC), bcrypt ($2a$, $2b$, $2y$), SHA-crypt ($5$, $6$) and
+// passlib's PBKDF2 ($pbkdf2-sha256$, $pbkdf2-sha512$, $pbkdf2$).
 // Errors wrap ErrInvalidHash and never include the hash.
 func parseHash(s string) (storedHash, error) {
 	if !strings.HasPrefix(s, "$") {
@@ -63,8 +67,10 @@ func parseHash(s string) (storedHash, error) {
 		return asStored(parseBcrypt(s))
 	case "5", "6":
 		return asStored(parseShaCrypt(s))
+	case "pbkdf2", "pbkdf2-sha1", "pbkdf2-sha256", "pbkdf2-sha512":
+		return asStored(parsePBKDF2(s))
 	}
-	return nil, invalidHash("unsupported hash scheme (want argon2id, bcrypt $2a$/$2b$/$2y$ or SHA-crypt $5$/$6$)")
+	return nil, invalidHash("unsupported hash scheme (want argon2id, bcrypt $2a$/$2b$/$2y$, SHA-crypt $5$/$6$ or PBKDF2 $pbkdf2-sha256$/$pbkdf2-sha512$/$pbkdf2$)")
 }
 
 // asStored converts a parser's result, returning an untyped nil on error
@@ -90,7 +96,7 @@ func ValidatePasswordHash(hash string) error {
 
 // NeedsRehash reports whether hash should be replaced by a fresh
 // [HashPassword] hash the next time its password is known (after a
-// successful login): true for bcrypt, SHA-crypt, argon2id with other
+// successful login): true for bcrypt, SHA-crypt, PBKDF2, argon2id with other
 // parameters than HashPassword's, and malformed hashes; false only for an
 // argon2id hash made with the current parameters, and for the empty hash
 // (no password is set, so there is nothing to upgrade).
@@ -374,4 +380,126 @@ func repeatTo(sum []byte, n int) []byte {
 		out = append(out, sum[:min(len(sum), n-len(out))]...)
 	}
 	return out
+}
+
+// Bounds on PBKDF2 hashes. One PBKDF2-HMAC iteration costs two compression
+// calls, so maxPBKDF2Rounds costs about what maxShaCryptRounds does (a few
+// seconds); the common values are 29,000–1,300,000 (passlib's defaults and
+// OWASP's 2023 recommendations).
+const (
+	maxPBKDF2Rounds  = 5000000
+	maxPBKDF2SaltLen = 1024 // bytes, passlib's own bound
+)
+
+// ab64Alphabet is passlib's "adapted base64": standard base64 with '.'
+// instead of '+', without padding.
+const ab64Alphabet = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// pbkdf2Hash is a parsed passlib PBKDF2 string.
+type pbkdf2Hash struct {
+	newHash func() hash.Hash
+	rounds  int
+	salt    []byte
+	sum     []byte // exactly the digest size of newHash
+}
+
+// parsePBKDF2 parses passlib's PBKDF2 modular-crypt strings
+//
+//	$pbkdf2-sha256$ROUNDS$SALT$HASH   (PBKDF2-HMAC-SHA256, 32-byte hash)
+//	$pbkdf2-sha512$ROUNDS$SALT$HASH   (PBKDF2-HMAC-SHA512, 64-byte hash)
+//	$pbkdf2$ROUNDS$SALT$HASH          (PBKDF2-HMAC-SHA1, 20-byte hash;
+//	                                   $pbkdf2-sha1$ is read the same way)
+//
+// with ROUNDS a decimal number without leading zeros, 1..maxPBKDF2Rounds,
+// and SALT and HASH in passlib's adapted base64 ("ab64": '.' for '+', no
+// padding). The hash must have the digest's exact length, so the derivation
+// is always a single PBKDF2 block.
+func parsePBKDF2(s string) (*pbkdf2Hash, error) {
+	parts := strings.Split(s, "$")
+	if len(parts) != 5 || parts[0] != "" {
+		return nil, invalidHash("not a PBKDF2 string of the form $pbkdf2-sha256$rounds$salt$hash")
+	}
+	h := &pbkdf2Hash{}
+	switch parts[1] {
+	case "pbkdf2", "pbkdf2-sha1":
+		h.newHash = sha1.New
+	case "pbkdf2-sha256":
+		h.newHash = sha256.New
+	case "pbkdf2-sha512":
+		h.newHash = sha512.New
+	default:
+		return nil, invalidHash("unsupported PBKDF2 digest (want sha1, sha256 or sha512)")
+	}
+	num := parts[2]
+	if num == "" || len(num) > 10 || num[0] == '0' {
+		return nil, invalidHash("PBKDF2 rounds is not a positive decimal number")
+	}
+	for i := 0; i < len(num); i++ {
+		if num[i] < '0' || num[i] > '9' {
+			return nil, invalidHash("PBKDF2 rounds is not a positive decimal number")
+		}
+	}
+	n, err := strconv.ParseUint(num, 10, 64)
+	if err != nil || n < 1 {
+		return nil, invalidHash("PBKDF2 rounds is not a positive decimal number")
+	}
+	if n > maxPBKDF2Rounds {
+		return nil, invalidHash("PBKDF2 rounds %d above the accepted %d", n, maxPBKDF2Rounds)
+	}
+	h.rounds = int(n)
+	if h.salt, err = decodeAB64(parts[3]); err != nil {
+		return nil, invalidHash("PBKDF2 salt is not adapted base64")
+	}
+	if len(h.salt) > maxPBKDF2SaltLen {
+		return nil, invalidHash("PBKDF2 salt longer than %d bytes", maxPBKDF2SaltLen)
+	}
+	if h.sum, err = decodeAB64(parts[4]); err != nil {
+		return nil, invalidHash("PBKDF2 hash is not adapted base64")
+	}
+	if want := h.newHash().Size(); len(h.sum) != want {
+		return nil, invalidHash("PBKDF2 hash length %d, want %d", len(h.sum), want)
+	}
+	return h, nil
+}
+
+// decodeAB64 decodes passlib's adapted base64 strictly: only the ab64
+// alphabet (no '+', no padding, no line breaks, which the standard decoder
+// would skip) and zero trailing bits, so each value has one encoding.
+func decodeAB64(s string) ([]byte, error) {
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(ab64Alphabet, s[i]) < 0 {
+			return nil, ErrInvalidHash
+		}
+	}
+	return base64.RawStdEncoding.Strict().DecodeString(strings.ReplaceAll(s, ".", "+"))
+}
+
+// encodeAB64 is the inverse of decodeAB64.
+func encodeAB64(b []byte) string {
+	return strings.ReplaceAll(base64.RawStdEncoding.EncodeToString(b), "+", ".")
+}
+
+// verify derives the key with the standard library's PBKDF2 (what
+// golang.org/x/crypto/pbkdf2 wraps), whose error — possible only under a
+// FIPS 140-only policy, for a short password or salt — counts as a
+// mismatch instead of the panic of the x/crypto wrapper.
+func (h *pbkdf2Hash) verify(password []byte) bool {
+	got, err := pbkdf2.Key(h.newHash, string(password), h.salt, h.rounds, len(h.sum))
+	if err != nil {
+		return false
+	}
+	return subtle.ConstantTimeCompare(got, h.sum) == 1
+}
+
+// String returns the hash in passlib's form ($pbkdf2-sha1$ written as
+// $pbkdf2$, as passlib does).
+func (h *pbkdf2Hash) String() string {
+	id := "pbkdf2"
+	switch len(h.sum) {
+	case sha256.Size:
+		id = "pbkdf2-sha256"
+	case sha512.Size:
+		id = "pbkdf2-sha512"
+	}
+	return "$" + id + "$" + strconv.Itoa(h.rounds) + "$" + encodeAB64(h.salt) + "$" + encodeAB64(h.sum)
 }

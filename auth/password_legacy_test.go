@@ -242,6 +242,7 @@ func TestNeedsRehash(t *testing.T) {
 		{"bcrypt", "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW", true},
 		{"sha-crypt $5$", shaCryptVectors[0].want, true},
 		{"sha-crypt $6$", shaCryptVectors[7].want, true},
+		{"pbkdf2-sha256", pbkdf2Vectors[0].hash, true},
 		{"malformed", "$argon2id$garbage", true},
 		{"plain text", "secret", true},
 	}
@@ -268,6 +269,13 @@ func FuzzParseHash(f *testing.F) {
 	f.Add("$argon2id$v=19$m=4096,t=4,p=4$c29tZXNhbHQ$FF25czqfTuQ+3zPFCb6WuTTVBaTvszxa")
 	f.Add("$5$rounds=999999999$s$" + strings.Repeat("a", 43))
 	f.Add("$6$$" + strings.Repeat("a", 86))
+	for _, v := range pbkdf2Vectors {
+		f.Add(v.hash)
+	}
+	f.Add("$pbkdf2-sha256$4294967295$c2FsdA$" + strings.Repeat("A", 43))
+	f.Add("$pbkdf2-sha256$01000$c2FsdA$" + strings.Repeat("A", 43))
+	f.Add("$pbkdf2-sha256$1000$c2Fsd\nA$" + strings.Repeat("A", 43))
+	f.Add("$pbkdf2-md5$1000$c2FsdA$" + strings.Repeat("A", 22))
 	f.Add("$")
 	f.Add("$$")
 	f.Add("")
@@ -300,8 +308,138 @@ func FuzzParseHash(f *testing.F) {
 			if err != nil || h2.String() != h.String() {
 				t.Fatalf("SHA-crypt round trip: %v", err)
 			}
+		case *pbkdf2Hash:
+			if h.rounds < 1 || h.rounds > maxPBKDF2Rounds || len(h.salt) > maxPBKDF2SaltLen || len(h.sum) != h.newHash().Size() {
+				t.Fatalf("out-of-bounds PBKDF2 accepted: %+v", h)
+			}
+			h2, err := parsePBKDF2(h.String())
+			if err != nil || h2.String() != h.String() {
+				t.Fatalf("PBKDF2 round trip: %v", err)
+			}
+			if s != h.String() && !strings.HasPrefix(s, "$pbkdf2-sha1$") {
+				t.Fatalf("PBKDF2 %q accepted but re-encodes as %q", s, h.String())
+			}
 		default:
 			t.Fatalf("unexpected hash type %T", h)
 		}
 	})
+}
+
+// pbkdf2Vectors are passlib's own known-answer vectors (passlib
+// tests/test_handlers_pbkdf2.py) and vectors computed independently with
+// Python's hashlib.pbkdf2_hmac, encoded in passlib's adapted base64.
+var pbkdf2Vectors = []struct{ hash, password string }{
+	// passlib.
+	{"$pbkdf2$1212$OB.dtnSEXZK8U5cgxU/GYQ$y5LKPOplRmok7CZp/aqVDVg8zGI", "password"},
+	{"$pbkdf2$1212$THDqatpidANpadlLeTeOEg$HV3oi1k5C5LQCgG1BMOL.BX4YZc", "\u0399\u03c9\u03b1\u03bd\u03bd\u03b7\u03c2"},
+	{"$pbkdf2-sha256$1212$4vjV83LKPjQzk31VI4E0Vw$hsYF68OiOUPdDZ1Fg.fJPeq1h/gXXY7acBp9/6c.tmQ", "password"},
+	{"$pbkdf2-sha256$1212$3SABFJGDtyhrQMVt1uABPw$WyaUoqCLgvz97s523nF4iuOqZNbp5Nt8do/cuaa7AiI", "\u0399\u03c9\u03b1\u03bd\u03bd\u03b7\u03c2"},
+	{"$pbkdf2-sha512$1212$RHY0Fr3IDMSVO/RSZyb5ow$eNLfBK.eVozomMr.1gYa17k9B7KIK25NOEshvhrSX.esqY3s.FvWZViXz4KoLlQI.BzY/YTNJOiKc5gBYFYGww", "password"},
+	// hashlib.pbkdf2_hmac, passlib's default rounds.
+	{"$pbkdf2-sha256$29000$0vp/b83ZWytl7N2bc661Fg$EBYQty7f7yz1D7StiFaUPcYfoQ/QVyXuqBghdoX46U8", "password"},
+	{"$pbkdf2-sha256$1000$c2FsdHNhbHRzYWx0c2FsdA$U.D1N18JDd40G8Vp56OV3dHT4WG2jmmLeF7crEt86gI", "Hello world!"},
+	{"$pbkdf2-sha512$25000$Dzpv9aiaLovZ0Nfks7UvEQ$2gZ2/FPc7cqdjqXQLugZvydeIbEWhZQFCEtnzq.24ac1Mt/ACGbG/YLQ7ge/enJzAL6RBK/VucvVGORpUtGlmg", "password"},
+	{"$pbkdf2$131000$ABEiM0RVZneImaq7zN3u/w$Iq92NArzAh6l8k.2Mq3Jn9.euG8", "password"},
+	{"$pbkdf2-sha1$1000$c2FsdA$8xZEG8nF/uxJPZ20okLQ7ZNLvjc", "Hello world!"},
+	{"$pbkdf2-sha256$1$.//.$A1NrLY3ahNynaXDWubxHljgGudtKuKfNPcKivL1Pd2s", "p\u00e4ssw\u00f6rd"},
+}
+
+func TestVerifyPassword_AUTH12_PBKDF2(t *testing.T) {
+	for _, v := range pbkdf2Vectors {
+		t.Run(v.hash[:strings.LastIndexByte(v.hash, '$')], func(t *testing.T) {
+			ok, err := VerifyPassword(v.hash, v.password)
+			if err != nil || !ok {
+				t.Fatalf("VerifyPassword(right password) = %v, %v", ok, err)
+			}
+			for _, wrong := range []string{v.password + "x", v.password[:len(v.password)-1], "", strings.ToUpper(v.password)} {
+				if ok, err := VerifyPassword(v.hash, wrong); ok || err != nil {
+					t.Errorf("VerifyPassword(%q) = %v, %v; want false, nil", wrong, ok, err)
+				}
+			}
+			if err := ValidatePasswordHash(v.hash); err != nil {
+				t.Errorf("ValidatePasswordHash = %v", err)
+			}
+			if !NeedsRehash(v.hash) {
+				t.Error("NeedsRehash = false, want true")
+			}
+		})
+	}
+}
+
+// TestPBKDF2_Digests: the same salt and rounds with another digest does
+// not match, so the identifier really selects the PRF.
+func TestPBKDF2_Digests(t *testing.T) {
+	const h = "$pbkdf2-sha256$1212$4vjV83LKPjQzk31VI4E0Vw$hsYF68OiOUPdDZ1Fg.fJPeq1h/gXXY7acBp9/6c.tmQ"
+	sum := h[strings.LastIndexByte(h, '$')+1:]
+	// A SHA-256 sized hash under the sha512 identifier is malformed;
+	// under sha1 too.
+	for _, id := range []string{"pbkdf2-sha512", "pbkdf2", "pbkdf2-sha1"} {
+		if _, err := VerifyPassword("$"+id+"$1212$4vjV83LKPjQzk31VI4E0Vw$"+sum, "password"); !errors.Is(err, ErrInvalidHash) {
+			t.Errorf("%s with a 32-byte hash: err = %v", id, err)
+		}
+	}
+	// $pbkdf2-sha1$ is an alias of passlib's $pbkdf2$.
+	const sha1 = "$pbkdf2$1212$OB.dtnSEXZK8U5cgxU/GYQ$y5LKPOplRmok7CZp/aqVDVg8zGI"
+	if ok, err := VerifyPassword("$pbkdf2-sha1$"+sha1[len("$pbkdf2$"):], "password"); !ok || err != nil {
+		t.Errorf("$pbkdf2-sha1$ alias: %v, %v", ok, err)
+	}
+}
+
+func TestVerifyPassword_AUTH12_PBKDF2Malformed(t *testing.T) {
+	const salt = "4vjV83LKPjQzk31VI4E0Vw"
+	const sum = "hsYF68OiOUPdDZ1Fg.fJPeq1h/gXXY7acBp9/6c.tmQ"
+	ok := "$pbkdf2-sha256$1212$" + salt + "$" + sum
+	tests := []struct{ name, hash string }{
+		{"unknown digest", "$pbkdf2-md5$1212$" + salt + "$" + sum},
+		{"upper-case id", "$PBKDF2-SHA256$1212$" + salt + "$" + sum},
+		{"missing hash", "$pbkdf2-sha256$1212$" + salt},
+		{"extra field", ok + "$"},
+		{"empty rounds", "$pbkdf2-sha256$$" + salt + "$" + sum},
+		{"zero rounds", "$pbkdf2-sha256$0$" + salt + "$" + sum},
+		{"leading zero rounds", "$pbkdf2-sha256$01212$" + salt + "$" + sum},
+		{"negative rounds", "$pbkdf2-sha256$-1212$" + salt + "$" + sum},
+		{"plus rounds", "$pbkdf2-sha256$+1212$" + salt + "$" + sum},
+		{"hex rounds", "$pbkdf2-sha256$0x4bc$" + salt + "$" + sum},
+		{"rounds with space", "$pbkdf2-sha256$ 1212$" + salt + "$" + sum},
+		{"huge rounds", "$pbkdf2-sha256$99999999999999999999$" + salt + "$" + sum},
+		{"hostile rounds 2^32-1", "$pbkdf2-sha256$4294967295$" + salt + "$" + sum},
+		{"rounds just over the cap", "$pbkdf2-sha256$5000001$" + salt + "$" + sum},
+		{"salt with +", "$pbkdf2-sha256$1212$4vjV83LKPjQzk31VI4E0V+$" + sum},
+		{"salt padded", "$pbkdf2-sha256$1212$" + salt + "==$" + sum},
+		{"salt with newline", "$pbkdf2-sha256$1212$4vjV83LKPjQz\nk31VI4E0Vw$" + sum},
+		{"salt non-canonical trailing bits", "$pbkdf2-sha256$1212$4vjV83LKPjQzk31VI4E0Vx$" + sum},
+		{"salt impossible length", "$pbkdf2-sha256$1212$4vjV8$" + sum},
+		{"salt too long", "$pbkdf2-sha256$1212$" + strings.Repeat("A", 1368) + "$" + sum},
+		{"hash short", "$pbkdf2-sha256$1212$" + salt + "$" + sum[:42]},
+		{"hash long", "$pbkdf2-sha256$1212$" + salt + "$" + sum + "AAAA"},
+		{"hash with +", "$pbkdf2-sha256$1212$" + salt + "$" + strings.ReplaceAll(sum, ".", "+")},
+		{"hash bad char", "$pbkdf2-sha256$1212$" + salt + "$" + sum[:10] + "*" + sum[11:]},
+		{"sha512 with sha256 length", "$pbkdf2-sha512$1212$" + salt + "$" + sum},
+		{"Django form (no leading $)", "pbkdf2_sha256$1212$salt$" + sum},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ok, err := VerifyPassword(tt.hash, "password")
+			if ok {
+				t.Fatal("malformed hash matched")
+			}
+			if !errors.Is(err, ErrInvalidHash) {
+				t.Fatalf("err = %v, want ErrInvalidHash", err)
+			}
+			if strings.Contains(err.Error(), salt) || strings.Contains(err.Error(), sum[:20]) {
+				t.Errorf("error %q echoes the hash", err)
+			}
+			if err := ValidatePasswordHash(tt.hash); !errors.Is(err, ErrInvalidHash) {
+				t.Errorf("ValidatePasswordHash = %v, want ErrInvalidHash", err)
+			}
+		})
+	}
+	// The cap itself is accepted (parsing only; no hashing work).
+	if _, err := parsePBKDF2("$pbkdf2-sha256$5000000$" + salt + "$" + sum); err != nil {
+		t.Errorf("rounds at the cap: %v", err)
+	}
+	// An empty salt is valid, as in passlib.
+	if _, err := parsePBKDF2("$pbkdf2-sha256$1$$" + sum); err != nil {
+		t.Errorf("empty salt: %v", err)
+	}
 }

@@ -26,9 +26,12 @@ type Account struct {
 	// Name is the SSH user name. It must pass vpath.ValidName, since it may
 	// become a folder name.
 	Name string
-	// PasswordHash is the argon2id PHC string of the password, as made by
-	// [HashPassword]. Empty disables password (and keyboard-interactive)
-	// login for the account.
+	// PasswordHash is the stored hash of the password: preferably an
+	// argon2id PHC string made by [HashPassword], or any other form
+	// [VerifyPassword] checks (bcrypt, SHA-crypt $5$/$6$, passlib PBKDF2),
+	// so that hashes imported from another system work; [NeedsRehash]
+	// tells which to replace. Empty disables password (and
+	// keyboard-interactive) login for the account.
 	PasswordHash string
 	// AuthorizedKeys are the public keys that may log in as the account
 	// (see package keys to read them from a file). None disables key login.
@@ -45,24 +48,28 @@ type Account struct {
 // its signature is verified; a key merely offered never authenticates. An
 // unknown user or an account without a password still costs the same
 // argon2 work as a real check, so timing does not reveal which accounts
-// exist. Rejections are *[Failure] values carrying the reason.
+// exist. (That dummy work is argon2id with [HashPassword]'s parameters: an
+// account whose hash is of another scheme or cost costs a different time,
+// one more reason to migrate hashes with [NeedsRehash].) Rejections are
+// *[Failure] values carrying the reason.
 type Static struct {
 	accounts map[string]*staticAccount
-	dummy    *argon2Hash // verified against when there is no real hash
+	dummy    storedHash // argon2id, verified against when there is no real hash
 }
 
 type staticAccount struct {
 	name string
-	hash *argon2Hash // nil: password login disabled
-	keys [][]byte    // wire form of the authorized keys
+	hash storedHash // nil: password login disabled
+	keys [][]byte   // wire form of the authorized keys
 }
 
 var _ Authenticator = (*Static)(nil)
 
 // NewStatic validates accounts and returns a Static authenticator over
 // them. Every account needs a unique name that passes vpath.ValidName and
-// at least one credential; every PasswordHash must parse (errors wrap
-// [ErrInvalidHash]); authorized keys must be plain keys, not certificates.
+// at least one credential; every PasswordHash must pass
+// [ValidatePasswordHash] (errors wrap [ErrInvalidHash]); authorized keys
+// must be plain keys, not certificates.
 // The accounts are copied: later changes to them have no effect.
 func NewStatic(accounts ...Account) (*Static, error) {
 	s := &Static{accounts: make(map[string]*staticAccount, len(accounts))}
@@ -81,7 +88,9 @@ func NewStatic(accounts ...Account) (*Static, error) {
 		}
 		acct := &staticAccount{name: a.Name}
 		if a.PasswordHash != "" {
-			h, err := parseArgon2(a.PasswordHash)
+			// The same parser as ValidatePasswordHash and VerifyPassword,
+			// kept parsed so that each attempt only does the hashing work.
+			h, err := parseHash(a.PasswordHash)
 			if err != nil {
 				return nil, fmt.Errorf("%w (account %q)", err, a.Name)
 			}
@@ -157,7 +166,7 @@ func (s *Static) Setup(ctx context.Context, _ ConnInfo, cfg *ssh.ServerConfig) e
 	return nil
 }
 
-// password checks a password for user, spending the argon2 work whether or
+// password checks a password for user, spending hashing work whether or
 // not the account exists and has a password.
 func (s *Static) password(user string, password []byte, method string) (*ssh.Permissions, error) {
 	a := s.accounts[user]

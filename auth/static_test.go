@@ -407,9 +407,9 @@ func TestStatic_UnknownUserSpendsHashWork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	real := s.accounts["alice"].hash
-	d := s.dummy
-	if d == nil || d.memory != real.memory || d.time != real.time || d.threads != real.threads || len(d.key) != len(real.key) {
+	real := s.accounts["alice"].hash.(*argon2Hash)
+	d, ok := s.dummy.(*argon2Hash)
+	if !ok || d == nil || d.memory != real.memory || d.time != real.time || d.threads != real.threads || len(d.key) != len(real.key) {
 		t.Fatalf("dummy hash %+v does not cost what a real hash %+v costs", d, real)
 	}
 	for _, user := range []string{"mallory", "alice"} {
@@ -462,5 +462,88 @@ func TestStatic_ConcurrentHandshakes(t *testing.T) {
 				t.Errorf("handshake: %v / %v", r.clientErr, r.serverErr)
 			}
 		})
+	}
+}
+
+// TestStatic_AUTH12_EverySupportedHash: NewStatic accepts every hash form
+// VerifyPassword checks (argon2id, bcrypt, SHA-crypt, PBKDF2), and login
+// by password and by keyboard-interactive verifies it; the dummy work for
+// unknown users stays argon2id whatever the accounts' schemes.
+func TestStatic_AUTH12_EverySupportedHash(t *testing.T) {
+	accounts := []struct{ name, hash, password string }{
+		{"argon", mustHash(t, "argon-pw"), "argon-pw"},
+		{"bcrypt", "$2y$10$.vGA1O9wmRjrwAVXD98HNOgsNpDczlqm3Jq7KnEd1rVAGv3Fykk1a", "rasmuslerdorf"},
+		{"sha256crypt", shaCryptVectors[0].want, shaCryptVectors[0].password},
+		{"sha512crypt", shaCryptVectors[7].want, shaCryptVectors[7].password},
+		{"pbkdf2sha256", pbkdf2Vectors[5].hash, pbkdf2Vectors[5].password},
+		{"pbkdf2sha512", pbkdf2Vectors[4].hash, pbkdf2Vectors[4].password},
+		{"pbkdf2sha1", pbkdf2Vectors[0].hash, pbkdf2Vectors[0].password},
+	}
+	var list []Account
+	for _, a := range accounts {
+		list = append(list, Account{Name: a.name, PasswordHash: a.hash})
+	}
+	s, err := NewStatic(list...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.dummy.(*argon2Hash); !ok {
+		t.Fatalf("dummy hash is %T, want argon2id", s.dummy)
+	}
+	kbd := func(pw string) ssh.AuthMethod {
+		return ssh.KeyboardInteractive(func(_, _ string, q []string, _ []bool) ([]string, error) {
+			if len(q) != 1 {
+				return nil, errors.New("unexpected questions")
+			}
+			return []string{pw}, nil
+		})
+	}
+	for _, a := range accounts {
+		t.Run(a.name, func(t *testing.T) {
+			for _, m := range []struct {
+				name string
+				auth func(string) ssh.AuthMethod
+			}{{"password", ssh.Password}, {"keyboard-interactive", kbd}} {
+				r := handshake(t, s, &ssh.ClientConfig{User: a.name, Auth: []ssh.AuthMethod{m.auth(a.password)}})
+				if r.clientErr != nil || r.serverErr != nil {
+					t.Errorf("%s, right password: %v / %v", m.name, r.clientErr, r.serverErr)
+				}
+				r = handshake(t, s, &ssh.ClientConfig{User: a.name, Auth: []ssh.AuthMethod{m.auth(a.password + "x")}})
+				if r.clientErr == nil {
+					t.Errorf("%s, wrong password accepted", m.name)
+				}
+			}
+			if _, err := s.password(a.name, []byte(a.password), MethodPassword); err != nil {
+				t.Errorf("password(right) = %v", err)
+			}
+			if _, err := s.password(a.name, []byte(""), MethodPassword); ReasonOf(err) != ReasonBadCredentials {
+				t.Errorf("password(empty) = %v, want %s", err, ReasonBadCredentials)
+			}
+		})
+	}
+	if _, err := s.password("mallory", []byte("rasmuslerdorf"), MethodPassword); ReasonOf(err) != ReasonUnknownUser {
+		t.Errorf("unknown user: %v", err)
+	}
+}
+
+// TestNewStatic_AUTH12_InvalidLegacyHashes: a malformed or hostile hash of
+// any scheme is refused when the Static is built, naming the account but
+// not quoting the hash.
+func TestNewStatic_AUTH12_InvalidLegacyHashes(t *testing.T) {
+	for _, h := range []string{
+		"$2a$31$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW",
+		"$5$rounds=999999999$saltstring$5B8vYYiY.CVt1RlTTf8KbXBH3hsxY/GNooZaBBGWEc5",
+		"$pbkdf2-sha256$4294967295$4vjV83LKPjQzk31VI4E0Vw$hsYF68OiOUPdDZ1Fg.fJPeq1h/gXXY7acBp9/6c.tmQ",
+		"$pbkdf2-sha256$1212$4vjV83LKPjQzk31VI4E0Vw$short",
+		"$1$saltstri$YMyguxXMBpd2TEZ.vS/3q1",
+		"Hello world!",
+	} {
+		_, err := NewStatic(Account{Name: "alice", PasswordHash: h})
+		if !errors.Is(err, ErrInvalidHash) || !strings.Contains(err.Error(), "alice") {
+			t.Errorf("%.20s…: err = %v, want ErrInvalidHash naming alice", h, err)
+		}
+		if err != nil && strings.Contains(err.Error(), h[min(4, len(h)):]) {
+			t.Errorf("error %q quotes the hash", err)
+		}
 	}
 }

@@ -121,6 +121,10 @@ func location(file string, line int) string {
 // several lines with different conditions, and a login is allowed when any
 // of them allows it ([MatchAuthorizedKey]).
 //
+// A PEM X.509 "CERTIFICATE" block gives one entry holding the
+// certificate's subject public key (KEY-12); the certificate's validity
+// window is not enforced (see the package documentation).
+//
 // The error is non-nil only when the input as a whole is refused: it is
 // then a *[ParseError], wrapping [ErrPrivateKey] when private-key material
 // was found, and nothing else is returned.
@@ -410,8 +414,22 @@ type rfc4716Block struct {
 }
 
 func (p *parser) parse(data []byte) {
-	var block *rfc4716Block
+	var (
+		block *rfc4716Block
+		cert  *pemCertBlock
+	)
 	for n, line := range lines(data) {
+		if cert != nil {
+			switch p.certLine(cert, line) {
+			case blockMore:
+				continue
+			case blockDone:
+				cert = nil
+				continue
+			}
+			p.warn(cert.start, WarnInvalidLine, "X.509 certificate block without END line")
+			cert = nil
+		}
 		if block != nil {
 			switch p.blockLine(block, line) {
 			case blockMore:
@@ -429,6 +447,8 @@ func (p *parser) parse(data []byte) {
 		case line == "" || line[0] == '#':
 		case line == rfc4716Begin:
 			block = &rfc4716Block{start: n}
+		case line == pemCertBegin:
+			cert = &pemCertBlock{start: n}
 		default:
 			p.line(n, line)
 		}
@@ -436,6 +456,66 @@ func (p *parser) parse(data []byte) {
 	if block != nil {
 		p.warn(block.start, WarnInvalidLine, "RFC 4716 block without END line")
 	}
+	if cert != nil {
+		p.warn(cert.start, WarnInvalidLine, "X.509 certificate block without END line")
+	}
+}
+
+const (
+	pemCertBegin = "-----BEGIN CERTIFICATE-----"
+	pemCertEnd   = "-----END CERTIFICATE-----"
+	// maxCertBody bounds the base64 text of one certificate block, so that
+	// a broken block cannot make the parser buffer the whole input (the
+	// input is bounded anyway; this keeps one block from being most of it).
+	maxCertBody = 64 << 10
+)
+
+// pemCertBlock collects one PEM CERTIFICATE block while it is being read.
+type pemCertBlock struct {
+	start int
+	body  strings.Builder
+}
+
+// certLine consumes one line inside a PEM CERTIFICATE block. Only base64
+// lines may appear between BEGIN and END (no PEM headers).
+func (p *parser) certLine(b *pemCertBlock, line string) blockState {
+	switch {
+	case line == pemCertEnd:
+		p.finishCert(b)
+		return blockDone
+	case isBase64(line) && b.body.Len()+len(line) <= maxCertBody:
+		b.body.WriteString(line)
+		return blockMore
+	}
+	return blockBroken
+}
+
+// finishCert turns a complete certificate block into one authorised key:
+// the certificate's subject public key (KEY-12). Only the key is used, as
+// SFTPPlus does: the certificate's issuer, signature, validity window,
+// key usage and other extensions are not checked. The Comment is the
+// subject's common name.
+func (p *parser) finishCert(b *pemCertBlock) {
+	der, err := base64.StdEncoding.DecodeString(b.body.String())
+	if err != nil {
+		p.warn(b.start, WarnInvalidLine, "X.509 certificate block: data is not valid base64")
+		return
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		p.warn(b.start, WarnInvalidLine, "X.509 certificate block does not parse as a certificate")
+		return
+	}
+	k, err := ssh.NewPublicKey(cert.PublicKey)
+	if err != nil {
+		p.warn(b.start, WarnUnsupportedKey, "X.509 certificate holds a key type that is not accepted")
+		return
+	}
+	if reason := refused(k); reason != "" {
+		p.warn(b.start, WarnUnsupportedKey, "X.509 certificate: "+reason)
+		return
+	}
+	p.keys = append(p.keys, AuthorizedKey{Key: k, Comment: cert.Subject.CommonName, Line: b.start})
 }
 
 type blockState int

@@ -11,7 +11,8 @@
 //
 //	[OPTIONS] TYPE BASE64 [COMMENT]
 //
-// and RFC 4716 blocks ("---- BEGIN SSH2 PUBLIC KEY ----"). Blank lines and
+// RFC 4716 blocks ("---- BEGIN SSH2 PUBLIC KEY ----") and PEM X.509
+// certificates ("-----BEGIN CERTIFICATE-----"). Blank lines and
 // lines starting with '#' are ignored, CRLF line ends are tolerated. Each
 // usable line becomes an [AuthorizedKey]; ask [AuthorizedKey.Allows] (or
 // [MatchAuthorizedKey] for a list) at every login. The rules, from the
@@ -47,10 +48,22 @@
 //     of it is used (KEY-07, fail closed). A key file that leaked next to
 //     its public half must be noticed, not silently skipped.
 //   - A file larger than [MaxFileSize] is ignored and reported (KEY-08).
+//   - A PEM X.509 certificate block (KEY-12, meant for
+//     ssh_authorized_keys_content) contributes its subject public key as
+//     one authorised key, with the key-type rules below; its Comment is the
+//     subject's common name. Only the key is extracted, as SFTPPlus does:
+//     the certificate's validity window (notBefore/notAfter), issuer,
+//     signature and extensions are NOT checked, so an expired or
+//     self-signed certificate still authorises its key. Remove the block
+//     to revoke the key, or add an expiry-time= line instead. PEM headers
+//     inside the block, or a block without its END line, make it unusable
+//     with a [WarnInvalidLine] warning.
 //   - Accepted key types are Ed25519, ECDSA (nistp256/384/521), RSA of at
 //     least [MinRSABits] bits and the FIDO (sk-) variants of Ed25519 and
 //     ECDSA P-256. DSA keys, certificates and other types are skipped and
-//     reported (KEY-09); certificate login is configured separately, with
+//     reported (KEY-09), whatever the server's algorithm settings (DSA
+//     keys stay refused even when sftpserver.Server.AllowInsecureAlgorithms
+//     is set); certificate login is configured separately, with
 //     a trusted CA, never by listing a certificate as a key.
 //
 // [ParseAuthorizedKeys] and [LoadAuthorizedKeys] are thin wrappers that

@@ -39,6 +39,20 @@ func FuzzParseAuthorizedKeys(f *testing.F) {
 		string(hostPEM),
 		"PuTTY-User-Key-File-3: ssh-ed25519\nPrivate-Lines: 1\nAAAA\n",
 	}
+	// KEY-12: PEM X.509 certificates, whole, expired, refused and broken.
+	xk := newX509Keys(f)
+	now := time.Now()
+	edCert := selfSignedPEM(f, xk.ed, "ed", now, now.Add(time.Hour))
+	seeds = append(seeds,
+		edCert,
+		selfSignedPEM(f, xk.p256, "old", now.Add(-2*time.Hour), now.Add(-time.Hour))+line(tk.ed, ""),
+		selfSignedPEM(f, xk.rsa1024, "short", now, now.Add(time.Hour)),
+		selfSignedPEM(f, xk.p224, "p224", now, now.Add(time.Hour)),
+		strings.ReplaceAll(edCert, "\n", "\r\n"),
+		edCert[:len(edCert)/2],
+		"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+		"-----BEGIN CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n",
+	)
 	for _, s := range seeds {
 		f.Add([]byte(s))
 	}

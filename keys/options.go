@@ -20,7 +20,7 @@ type AuthorizedKey struct {
 	// RSA key shorter than MinRSABits.
 	Key ssh.PublicKey
 	// Comment is the text after the key data (or the Comment header of an
-	// RFC 4716 block). It is attacker-influenced text: log it as an
+	// RFC 4716 block, or the subject common name of an X.509 certificate). It is attacker-influenced text: log it as an
 	// attribute, never in a message.
 	Comment string
 	// ExpiresAt is the instant of the line's expiry-time= option (the
@@ -35,7 +35,7 @@ type AuthorizedKey struct {
 	// SFTP-only server and are kept for logging.
 	Options []string
 	// Line is the 1-based line number (the BEGIN line of an RFC 4716
-	// block).
+	// block or of an X.509 certificate block).
 	Line int
 	// File is the file that was read; empty for ParseAuthorizedKeyLines.
 	File string

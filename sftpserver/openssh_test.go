@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -563,5 +565,290 @@ func TestOpenSSH_AppendixC(t *testing.T) {
 	rej := e.rec.wait(t, "auth.rejected", func(ev sftpserver.Event) bool { return ev.Type == sftpserver.EventAuthRejected })
 	if rej.Reason != "no-group-associated" {
 		t.Errorf("rejection reason %q, want no-group-associated", rej.Reason)
+	}
+}
+
+// TestServer_KEY09_AllowInsecureAlgorithms: a client that signs with its
+// RSA key only by SHA-1 "ssh-rsa" is refused by default and accepted with
+// AllowInsecureAlgorithms; rsa-sha2-256 works either way.
+func TestServer_KEY09_AllowInsecureAlgorithms(t *testing.T) {
+	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sha1Only, err := ssh.NewSignerWithAlgorithms(signer.(ssh.AlgorithmSigner), []string{ssh.KeyAlgoRSA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sha2Only, err := ssh.NewSignerWithAlgorithms(signer.(ssh.AlgorithmSigner), []string{ssh.KeyAlgoRSASHA256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, allow := range []bool{false, true} {
+		t.Run("allow="+strconv.FormatBool(allow), func(t *testing.T) {
+			a, err := auth.NewStatic(auth.Account{Name: "rsa", AuthorizedKeys: []ssh.PublicKey{signer.PublicKey()}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts := sftptest.NewServer(t, &sftpserver.Server{Auth: a, AllowInsecureAlgorithms: allow})
+			dial := func(s ssh.Signer) error {
+				c, err := ssh.Dial("tcp", ts.Addr, &ssh.ClientConfig{User: "rsa",
+					Auth: []ssh.AuthMethod{ssh.PublicKeys(s)}, HostKeyCallback: ssh.FixedHostKey(ts.HostKey)})
+				if err == nil {
+					c.Close()
+				}
+				return err
+			}
+			if err := dial(sha2Only); err != nil {
+				t.Errorf("rsa-sha2-256 signature refused: %v", err)
+			}
+			err = dial(sha1Only)
+			if allow && err != nil {
+				t.Errorf("SHA-1 ssh-rsa signature refused with AllowInsecureAlgorithms: %v", err)
+			}
+			if !allow && err == nil {
+				t.Error("SHA-1 ssh-rsa signature accepted by default")
+			}
+		})
+	}
+}
+
+// TestServer_AllowInsecureAlgorithms_Names: Server.Algorithms may name an
+// insecure algorithm only with AllowInsecureAlgorithms, and the option
+// alone does not widen the default key exchanges.
+func TestServer_AllowInsecureAlgorithms_Names(t *testing.T) {
+	a, err := auth.NewStatic(auth.Account{Name: "u", PasswordHash: mustHashPassword(t, "pw")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, hk, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, err := ssh.NewSignerFromKey(hk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve := func(srv *sftpserver.Server) error {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- srv.Serve(l) }()
+		select {
+		case err := <-done:
+			return err // refused at start
+		case <-time.After(200 * time.Millisecond):
+			srv.Close()
+			<-done
+			return nil
+		}
+	}
+	mk := func(allow bool) *sftpserver.Server {
+		return &sftpserver.Server{Auth: a, HostKeys: []ssh.Signer{host}, Root: t.TempDir(), AllowInsecureAlgorithms: allow,
+			Algorithms: &ssh.Algorithms{PublicKeyAuths: []string{ssh.KeyAlgoED25519, ssh.KeyAlgoRSA}}}
+	}
+	if err := serve(mk(false)); err == nil || !strings.Contains(err.Error(), "ssh-rsa") {
+		t.Errorf("insecure public key algorithm without the option: err = %v", err)
+	}
+	if err := serve(mk(true)); err != nil {
+		t.Errorf("insecure public key algorithm with the option: %v", err)
+	}
+	// The option alone keeps the secure key exchanges: a client offering
+	// only diffie-hellman-group1-sha1 is refused.
+	ts := sftptest.NewServer(t, &sftpserver.Server{Auth: a, AllowInsecureAlgorithms: true})
+	cc := &ssh.ClientConfig{User: "u", Auth: []ssh.AuthMethod{ssh.Password("pw")}, HostKeyCallback: ssh.FixedHostKey(ts.HostKey)}
+	cc.KeyExchanges = []string{ssh.InsecureKeyExchangeDH1SHA1}
+	if c, err := ssh.Dial("tcp", ts.Addr, cc); err == nil {
+		c.Close()
+		t.Error("diffie-hellman-group1-sha1 negotiated without being configured")
+	}
+	cc.KeyExchanges = nil
+	if c, err := ssh.Dial("tcp", ts.Addr, cc); err != nil {
+		t.Errorf("default login: %v", err)
+	} else {
+		c.Close()
+	}
+}
+
+func mustHashPassword(t *testing.T, pw string) string {
+	t.Helper()
+	h, err := auth.HashPassword(pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// sftpLogin says how runSFTPWith logs in.
+type sftpLogin struct {
+	// Preferred is ssh's PreferredAuthentications value.
+	Preferred string
+	// Key offers the environment's key (IdentitiesOnly); without it
+	// PubkeyAuthentication is off.
+	Key bool
+	// Password, when not empty, is what the askpass script answers to every
+	// password or keyboard-interactive prompt (one prompt per method).
+	Password string
+}
+
+// runSFTPWith is runSFTP with explicit PreferredAuthentications and
+// identity options, for multi-step logins.
+func (e *opensshEnv) runSFTPWith(t *testing.T, login sftpLogin, batch string) sftpResult {
+	t.Helper()
+	bin := needSFTP(t)
+	bf, err := os.CreateTemp(e.dir, "batch-*.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bf.WriteString(batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := bf.Close(); err != nil {
+		t.Fatal(err)
+	}
+	env := cleanEnv()
+	// BatchMode must come before -b (see runSFTP).
+	batchMode := "BatchMode=yes"
+	if login.Password != "" {
+		batchMode = "BatchMode=no"
+		env = append(env, "SSH_ASKPASS="+e.askpass(t, login.Password), "SSH_ASKPASS_REQUIRE=force", "DISPLAY=:0")
+	}
+	args := []string{"-F", "/dev/null", "-o", batchMode, "-q", "-b", bf.Name(), "-P", e.port,
+		"-o", "PreferredAuthentications=" + login.Preferred,
+		"-o", "NumberOfPasswordPrompts=1",
+		"-o", "StrictHostKeyChecking=yes",
+		"-o", "UserKnownHostsFile=" + e.kh,
+		"-o", "GlobalKnownHostsFile=/dev/null",
+		"-o", "LogLevel=ERROR",
+	}
+	if login.Key {
+		args = append(args, "-i", e.key, "-o", "IdentitiesOnly=yes")
+	} else {
+		args = append(args, "-o", "PubkeyAuthentication=no")
+	}
+	args = append(args, e.extra...)
+	args = append(args, opensshUser+"@127.0.0.1")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = e.dir
+	cmd.Env = env
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	start := time.Now()
+	err = cmd.Run()
+	r := sftpResult{err: err, out: out.String(), timedOut: ctx.Err() != nil, elapsed: time.Since(start)}
+	t.Logf("sftp (%s) took %v", login.Preferred, r.elapsed.Round(time.Millisecond))
+	if os.Getenv("SFTPKIT_DEBUG") != "" {
+		t.Logf("output:\n%s", r.out)
+	}
+	return r
+}
+
+// multiStepConfig is a groups configuration whose account alice needs both
+// her password and her key (SPEC AUTH-06).
+const multiStepConfig = `
+[groups/DEFAULT_GROUP]
+name = DEFAULT_GROUP
+enabled = yes
+home_folder_path = {BASE}/sftp
+create_home_folder = yes
+permissions = allow-full-control
+
+[accounts/a-alice]
+name = alice
+password = {HASH}
+ssh_authorized_keys_content = {KEY}
+required_credentials = password, ssh-key
+`
+
+// TestOpenSSH_MultiStep drives SPEC AUTH-06 (required_credentials =
+// password, ssh-key) with OpenSSH's sftp: key then password (the password
+// through keyboard-interactive or password) and password then key log in;
+// key + wrong password, the key alone and the password alone are refused.
+func TestOpenSSH_MultiStep(t *testing.T) {
+	needSFTP(t)
+	base := t.TempDir()
+	e := newOpenSSHEnvWith(t, func(pub ssh.PublicKey, hash string) *sftpserver.Server {
+		text := strings.NewReplacer("{BASE}", base, "{HASH}", hash,
+			"{KEY}", strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub)))).Replace(multiStepConfig)
+		cfg, err := groups.Parse("multi-step.ini", []byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := auth.NewConfigured(cfg, auth.ConfiguredOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &sftpserver.Server{Auth: a, FS: sftpserver.EffectiveFS(vfs.AccountOptions{}), Policy: sftpserver.EffectivePolicy()}
+	})
+	succeeded := func() []sftpserver.Event {
+		var out []sftpserver.Event
+		for _, ev := range e.rec.snapshot() {
+			if ev.Type == sftpserver.EventAuthSucceeded {
+				out = append(out, ev)
+			}
+		}
+		return out
+	}
+
+	ok := []struct {
+		name  string
+		login sftpLogin
+		want  []string // methods of the success event, in order
+	}{
+		{"key then password", sftpLogin{Preferred: "publickey,keyboard-interactive,password", Key: true, Password: e.password},
+			[]string{auth.MethodPublicKey, auth.MethodKeyboardInteractive}},
+		{"key then password method", sftpLogin{Preferred: "publickey,password", Key: true, Password: e.password},
+			[]string{auth.MethodPublicKey, auth.MethodPassword}},
+		{"password then key", sftpLogin{Preferred: "password,publickey", Key: true, Password: e.password},
+			[]string{auth.MethodPassword, auth.MethodPublicKey}},
+	}
+	for _, tt := range ok {
+		t.Run(tt.name, func(t *testing.T) {
+			e.runSFTPWith(t, tt.login, "pwd\n").mustSucceed(t, tt.name)
+			// Each case has its own order of methods, so the event is its own.
+			e.rec.wait(t, "auth.succeeded with methods "+strings.Join(tt.want, ","), func(ev sftpserver.Event) bool {
+				return ev.Type == sftpserver.EventAuthSucceeded && ev.User == opensshUser && slices.Equal(ev.Methods, tt.want)
+			})
+		})
+	}
+
+	refused := []struct {
+		name  string
+		login sftpLogin
+	}{
+		{"key and wrong password", sftpLogin{Preferred: "publickey,keyboard-interactive,password", Key: true, Password: "wrong-password"}},
+		{"wrong password then key", sftpLogin{Preferred: "password,publickey", Key: true, Password: "wrong-password"}},
+		{"key only", sftpLogin{Preferred: "publickey", Key: true}},
+		{"key only, password methods allowed but no password", sftpLogin{Preferred: "publickey,keyboard-interactive,password", Key: true}},
+		{"password only", sftpLogin{Preferred: "password,keyboard-interactive", Password: e.password}},
+	}
+	for _, tt := range refused {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(succeeded())
+			r := e.runSFTPWith(t, tt.login, "pwd\n")
+			if r.timedOut {
+				t.Fatalf("sftp timed out; output:\n%s", r.out)
+			}
+			if r.err == nil {
+				t.Fatalf("login succeeded; output:\n%s", r.out)
+			}
+			e.rec.wait(t, "auth.rejected", func(ev sftpserver.Event) bool {
+				return ev.Type == sftpserver.EventAuthRejected && ev.User == opensshUser
+			})
+			if n := len(succeeded()); n != before {
+				t.Errorf("a refused login produced a success event: %+v", succeeded()[before:])
+			}
+		})
 	}
 }

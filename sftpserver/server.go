@@ -67,8 +67,25 @@ type Server struct {
 	Policy PolicyFunc
 
 	// Algorithms restricts the SSH algorithms. Nil fields mean
-	// ssh.SupportedAlgorithms(); every name must be in that set.
+	// ssh.SupportedAlgorithms() (plus, with AllowInsecureAlgorithms, the
+	// insecure public key algorithms); every name must be in that set, or
+	// in ssh.InsecureAlgorithms() when AllowInsecureAlgorithms is set.
 	Algorithms *ssh.Algorithms
+	// AllowInsecureAlgorithms enables ssh.InsecureAlgorithms() in addition
+	// to ssh.SupportedAlgorithms(), for legacy clients: by default the
+	// client-key signature algorithms then also include SHA-1 "ssh-rsa"
+	// and "ssh-dss" (SPEC KEY-09), and Algorithms may name any insecure
+	// key exchange, cipher, MAC or host key algorithm (an RSA host key then
+	// also signs with SHA-1 "ssh-rsa" when HostKeys lists it). The default
+	// key exchanges, ciphers, MACs and host key algorithms stay the secure
+	// ones. Off by default.
+	//
+	// This widens only the signature algorithms; which keys may log in is
+	// still up to Auth. The keys package refuses DSA keys (and RSA keys
+	// shorter than 2048 bits) in authorized_keys whatever this setting, so
+	// an account configured through it cannot log in with a DSA key; the
+	// practical use is an RSA key of a client that signs only with SHA-1.
+	AllowInsecureAlgorithms bool
 	// ServerVersion is the SSH identification string; "SSH-2.0-sftpkit" when empty.
 	ServerVersion string
 	// MaxAuthTries is x/crypto/ssh's per-connection limit (0 means 6).
@@ -176,32 +193,47 @@ func (s *Server) setup() error {
 func (s *Server) buildTemplate() (*ssh.ServerConfig, error) {
 	sup := ssh.SupportedAlgorithms()
 	alg := sup
+	// known is the set names may be chosen from.
+	known := sup
+	insecure := ""
+	if s.AllowInsecureAlgorithms {
+		ins := ssh.InsecureAlgorithms()
+		known = ssh.Algorithms{
+			KeyExchanges:   slices.Concat(sup.KeyExchanges, ins.KeyExchanges),
+			Ciphers:        slices.Concat(sup.Ciphers, ins.Ciphers),
+			MACs:           slices.Concat(sup.MACs, ins.MACs),
+			HostKeys:       slices.Concat(sup.HostKeys, ins.HostKeys),
+			PublicKeyAuths: slices.Concat(sup.PublicKeyAuths, ins.PublicKeyAuths),
+		}
+		alg.PublicKeyAuths = known.PublicKeyAuths
+		insecure = " or ssh.InsecureAlgorithms()"
+	}
 	if s.Algorithms != nil {
-		pick := func(what string, want, allowed []string) ([]string, error) {
+		pick := func(what string, want, def, allowed []string) ([]string, error) {
 			if want == nil {
-				return allowed, nil
+				return def, nil
 			}
 			for _, a := range want {
 				if !slices.Contains(allowed, a) {
-					return nil, fmt.Errorf("sftpserver: %s algorithm %q is not in ssh.SupportedAlgorithms()", what, a)
+					return nil, fmt.Errorf("sftpserver: %s algorithm %q is not in ssh.SupportedAlgorithms()%s", what, a, insecure)
 				}
 			}
 			return want, nil
 		}
 		var err error
-		if alg.KeyExchanges, err = pick("key exchange", s.Algorithms.KeyExchanges, sup.KeyExchanges); err != nil {
+		if alg.KeyExchanges, err = pick("key exchange", s.Algorithms.KeyExchanges, alg.KeyExchanges, known.KeyExchanges); err != nil {
 			return nil, err
 		}
-		if alg.Ciphers, err = pick("cipher", s.Algorithms.Ciphers, sup.Ciphers); err != nil {
+		if alg.Ciphers, err = pick("cipher", s.Algorithms.Ciphers, alg.Ciphers, known.Ciphers); err != nil {
 			return nil, err
 		}
-		if alg.MACs, err = pick("MAC", s.Algorithms.MACs, sup.MACs); err != nil {
+		if alg.MACs, err = pick("MAC", s.Algorithms.MACs, alg.MACs, known.MACs); err != nil {
 			return nil, err
 		}
-		if alg.HostKeys, err = pick("host key", s.Algorithms.HostKeys, sup.HostKeys); err != nil {
+		if alg.HostKeys, err = pick("host key", s.Algorithms.HostKeys, alg.HostKeys, known.HostKeys); err != nil {
 			return nil, err
 		}
-		if alg.PublicKeyAuths, err = pick("public key", s.Algorithms.PublicKeyAuths, sup.PublicKeyAuths); err != nil {
+		if alg.PublicKeyAuths, err = pick("public key", s.Algorithms.PublicKeyAuths, alg.PublicKeyAuths, known.PublicKeyAuths); err != nil {
 			return nil, err
 		}
 	}
@@ -226,7 +258,8 @@ func (s *Server) buildTemplate() (*ssh.ServerConfig, error) {
 		kt := k.PublicKey().Type()
 		if kt == ssh.KeyAlgoRSA {
 			algs := slices.DeleteFunc(slices.Clone(alg.HostKeys), func(a string) bool {
-				return a != ssh.KeyAlgoRSASHA256 && a != ssh.KeyAlgoRSASHA512
+				return a != ssh.KeyAlgoRSASHA256 && a != ssh.KeyAlgoRSASHA512 &&
+					(a != ssh.KeyAlgoRSA || !s.AllowInsecureAlgorithms)
 			})
 			mk, err := ssh.NewSignerWithAlgorithms(k.(ssh.AlgorithmSigner), algs)
 			if err != nil {
