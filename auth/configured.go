@@ -31,6 +31,17 @@ const (
 	ReasonLockedOut Reason = "locked-out"
 	// ReasonPasswordExpired: password_lifetime has run out (SPEC §15).
 	ReasonPasswordExpired Reason = "password-expired"
+	// ReasonAccountDisabled: the account is disabled (in the
+	// configuration, or by the lifecycle in the StateStore).
+	ReasonAccountDisabled Reason = groups.ReasonAccountDisabled
+	// ReasonInactive: disable_on_inactivity has run out (SPEC §16).
+	ReasonInactive Reason = "inactive"
+	// ReasonPasswordChangeFailed: the in-band change of an expired
+	// password at login did not succeed.
+	ReasonPasswordChangeFailed Reason = "password-change-failed"
+	// ReasonStateUnavailable: the StateStore could not be read or written
+	// when the login needed it (fail closed).
+	ReasonStateUnavailable Reason = "state-unavailable"
 )
 
 // ConfiguredOptions tune a Configured authenticator. The zero value is
@@ -49,6 +60,22 @@ type ConfiguredOptions struct {
 	// Lockout, when non-nil, bans sources and accounts after repeated
 	// failures; it is checked before any credential work.
 	Lockout *Lockout
+	// State, when non-nil, is where the server remembers what the read-only
+	// configuration cannot hold (see AccountState): it turns on the
+	// lifecycle at login (PWD-09, PWD-12, INACT-04, INACT-05, INACT-09),
+	// own password changes (ChangePassword, PWD-06…PWD-08, and the in-band
+	// change of an expired password through keyboard-interactive) and
+	// SweepSource. Nil: only the configured last_password_update is
+	// checked at login, nothing is recorded, and passwords cannot be
+	// changed.
+	State StateStore
+	// Policy is checked when a password is set (PWD-05): own changes and
+	// AdminResetPassword. The zero value checks only the maximum length
+	// and edge whitespace.
+	Policy PasswordPolicy
+	// Lifecycle holds the inactivity grace interval and the password
+	// expiry warning days used at login; give a Sweeper the same value.
+	Lifecycle Lifecycle
 }
 
 // Configured authenticates the accounts of a groups.Config, each resolved
@@ -140,13 +167,20 @@ type configuredConn struct {
 	resolved bool
 	user     string
 	eff      *groups.Effective
-	keys     []keys.AuthorizedKey
-	err      error
-	passOK   bool
-	keyOK    bool
-	keyFP    string
-	methods  []string
-	notices  []Notice // from resolving the account (keys skipped, …)
+	// hash is the account's effective password hash: the StateStore's
+	// override, else the configured one.
+	hash string
+	// expired: the password has expired but may be changed in-band
+	// (keyboard-interactive) during this login; any other way in is
+	// refused with password-expired.
+	expired bool
+	keys    []keys.AuthorizedKey
+	err     error
+	passOK  bool
+	keyOK   bool
+	keyFP   string
+	methods []string
+	notices []Notice // from resolving the account (keys skipped, …)
 	// keysBroken: reading the key path failed (private key material, …):
 	// key authentication is off for this account (fail closed, KEY-07).
 	keysBroken bool
@@ -185,7 +219,13 @@ func (st *configuredConn) resolve(user string) (*groups.Effective, error) {
 		st.err = &Failure{Reason: reason, User: user}
 		return nil, st.err
 	}
-	if PasswordExpired(eff.LastPasswordUpdate(), eff.PasswordLifetime().Value, st.a.now()) {
+	st.hash = eff.Password()
+	if st.a.opt.State != nil {
+		if err := st.applyState(user, eff); err != nil {
+			st.err = err
+			return nil, err
+		}
+	} else if PasswordExpired(eff.LastPasswordUpdate(), eff.PasswordLifetime().Value, st.a.now()) {
 		st.err = &Failure{Reason: ReasonPasswordExpired, User: user}
 		return nil, st.err
 	}
@@ -240,10 +280,13 @@ func (st *configuredConn) keyNotices(source string, warnings []keys.Warning, err
 }
 
 func (st *configuredConn) password(c ssh.ConnMetadata, password []byte) (*ssh.Permissions, error) {
-	return st.checkPassword(c, password, MethodPassword)
+	return st.checkPassword(c, password, MethodPassword, nil)
 }
 
-func (st *configuredConn) checkPassword(c ssh.ConnMetadata, password []byte, method string) (*ssh.Permissions, error) {
+// checkPassword verifies password; challenge is the keyboard-interactive
+// challenge (nil for the password method), through which an expired
+// password may be changed in-band.
+func (st *configuredConn) checkPassword(c ssh.ConnMetadata, password []byte, method string, challenge ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
 	eff, err := st.resolve(c.User())
 	if err != nil {
 		if ReasonOf(err) == ReasonUnknownUser {
@@ -253,7 +296,9 @@ func (st *configuredConn) checkPassword(c ssh.ConnMetadata, password []byte, met
 		return nil, err
 	}
 	creds := eff.RequiredCredentials().Value
-	hash := eff.Password()
+	st.mu.Lock()
+	hash := st.hash
+	st.mu.Unlock()
 	if !creds.AllowsPassword() || hash == "" {
 		st.a.dummy.verify(password)
 		return nil, &Failure{Reason: ReasonMethodNotAllowed, User: c.User()}
@@ -265,6 +310,18 @@ func (st *configuredConn) checkPassword(c ssh.ConnMetadata, password []byte, met
 	}
 	if !ok {
 		return nil, st.failed(c.User(), ReasonBadCredentials)
+	}
+	st.mu.Lock()
+	expired := st.expired
+	st.mu.Unlock()
+	if expired {
+		if challenge == nil {
+			st.a.log.Info("auth: expired password; it can be changed at login through keyboard-interactive", "user", c.User())
+			return nil, &Failure{Reason: ReasonPasswordExpired, User: c.User()}
+		}
+		if err := st.changeExpired(eff, c.User(), string(password), challenge); err != nil {
+			return nil, err
+		}
 	}
 	st.mu.Lock()
 	st.passOK = true
@@ -280,7 +337,7 @@ func (st *configuredConn) keyboardInteractive(c ssh.ConnMetadata, challenge ssh.
 	if len(answers) != 1 {
 		return nil, &Failure{Reason: ReasonBadCredentials, User: c.User()}
 	}
-	return st.checkPassword(c, []byte(answers[0]), MethodKeyboardInteractive)
+	return st.checkPassword(c, []byte(answers[0]), MethodKeyboardInteractive, challenge)
 }
 
 // publicKey only says whether key may be used; identity is decided in
@@ -344,7 +401,13 @@ func (st *configuredConn) next(eff *groups.Effective, user, method string) (*ssh
 	methods := append([]string(nil), st.methods...)
 	fp := st.keyFP
 	st.mu.Unlock()
+	st.mu.Lock()
+	expired := st.expired
+	st.mu.Unlock()
 	switch {
+	case expired && !needPass:
+		// Only the in-band change (keyboard-interactive) clears it.
+		return nil, &Failure{Reason: ReasonPasswordExpired, User: user}
 	case needPass:
 		return nil, &ssh.PartialSuccessError{Next: ssh.ServerAuthCallbacks{
 			PasswordCallback:            st.password,
@@ -389,6 +452,12 @@ func (st *configuredConn) next(eff *groups.Effective, user, method string) (*ssh
 	st.mu.Unlock()
 	if l := st.a.opt.Lockout; l != nil {
 		l.Success(st.ctx, user, st.source)
+	}
+	if store := st.a.opt.State; store != nil { // INACT-04
+		now := st.a.now()
+		if err := store.Update(st.ctx, user, func(s *AccountState) error { s.LastLogin = now; return nil }); err != nil {
+			st.a.log.Error("auth: cannot record the last login", "user", user, "err", err)
+		}
 	}
 	id := &Identity{User: user, Methods: methods, KeyFingerprint: fp, Value: eff, Notices: notices}
 	return id.Permissions(), nil

@@ -185,23 +185,42 @@ func (c *serverConn) serve() {
 		go func() {
 			defer wg.Done()
 			defer active.Add(-1)
-			c.session(ctx, id, sid, ch, creqs)
+			c.session(ctx, id, sid, ch, creqs, func() { sconn.Close() })
 		}()
 	}
 	wg.Wait()
 }
 
 // session serves one session channel: it accepts exactly one "subsystem sftp"
-// request and refuses everything else (exec, shell, pty, env, …).
-func (c *serverConn) session(ctx context.Context, id *auth.Identity, sid string, ch ssh.Channel, reqs <-chan *ssh.Request) {
+// request — or, when the Authenticator implements auth.PasswordChanger, one
+// "exec passwd" (SPEC PWD-08) — and refuses everything else (other exec
+// commands, shell, pty, env, …).
+func (c *serverConn) session(ctx context.Context, id *auth.Identity, sid string, ch ssh.Channel, reqs <-chan *ssh.Request, closeConn func()) {
 	var done chan struct{}
+	pc, canPasswd := c.srv.Auth.(auth.PasswordChanger)
 	for req := range reqs {
-		ok := false
+		ok, passwd := false, false
 		if req.Type == "subsystem" && done == nil {
 			name, rest, valid := parseString(req.Payload)
 			ok = valid && len(rest) == 0 && name == "sftp"
 		}
+		if req.Type == "exec" && done == nil && canPasswd {
+			cmd, rest, valid := parseString(req.Payload)
+			ok = valid && len(rest) == 0 && cmd == passwdCommand
+			passwd = ok
+		}
 		req.Reply(ok, nil)
+		if passwd {
+			done = make(chan struct{})
+			c.starting.Add(1) // Shutdown waits for the exchange
+			go func() {
+				defer close(done)
+				defer c.starting.Add(-1)
+				c.servePasswd(ctx, pc, id, sid, ch)
+				closeConn() // the connection closes after the exchange (PWD-08)
+			}()
+			continue
+		}
 		if ok {
 			done = make(chan struct{})
 			c.starting.Add(1)

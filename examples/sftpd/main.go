@@ -37,6 +37,17 @@
 // neither, a random password is generated once and its hash kept in
 // DATA/passwords.
 //
+// In configuration mode, what the server must remember is kept in
+// DATA/state.json (the configuration file is never written): passwords
+// that users changed themselves ("ssh user@host passwd", or at login
+// through keyboard-interactive when an expired password may be renewed —
+// both need allow_own_password_change), last logins, and the accounts
+// disabled for an expired password or inactivity by the check at login and
+// by the account sweep, which runs every minute. New passwords must have at
+// least 11 characters (auth.DefaultPasswordPolicy). To re-enable an account
+// the lifecycle disabled, remove its "disabled" entry from state.json while
+// sftpd is stopped.
+//
 // A configuration that does not load is reported with file:line for every
 // error, and sftpd exits with status 2. Ctrl-C shuts down gracefully:
 // transfers in flight finish first; a second Ctrl-C stops at once.
@@ -238,7 +249,26 @@ func setup(o options, log *slog.Logger, out io.Writer) (*sftpserver.Server, []st
 	for _, w := range cfg.Warnings {
 		log.Warn("sftpd: configuration warning: " + w.String())
 	}
-	if srv.Auth, err = auth.NewConfigured(cfg, auth.ConfiguredOptions{Logger: log}); err != nil {
+	// What the server must remember (passwords users changed, last
+	// logins, accounts the lifecycle disabled) lives in DATA/state.json;
+	// the configuration file is never written.
+	if err := os.MkdirAll(o.data, 0o700); err != nil {
+		return nil, nil, err
+	}
+	store, err := auth.NewFileStateStore(filepath.Join(o.data, "state.json"))
+	if err != nil {
+		return nil, nil, err
+	}
+	configured, err := auth.NewConfigured(cfg, auth.ConfiguredOptions{
+		Logger: log,
+		State:  store,
+		Policy: auth.DefaultPasswordPolicy(),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	srv.Auth = configured
+	if err := startSweeper(srv, configured, log); err != nil {
 		return nil, nil, err
 	}
 	srv.FS = sftpserver.EffectiveFS(vfs.AccountOptions{})
@@ -368,4 +398,54 @@ func lookupHash(file, name string) (string, bool, error) {
 		}
 	}
 	return "", false, sc.Err()
+}
+
+// startSweeper applies password_lifetime and disable_on_inactivity to every
+// account once a minute (SPEC INACT-09), logging what it does, until the
+// server shuts down.
+func startSweeper(srv *sftpserver.Server, a *auth.Configured, log *slog.Logger) error {
+	src, err := a.SweepSource()
+	if err != nil {
+		return err
+	}
+	sw, err := auth.NewSweeper(src, auth.SweeperOptions{
+		Interval: auth.DefaultSweepInterval,
+		OnEvent:  func(e auth.LifecycleEvent) { logLifecycleEvent(log, e) },
+	})
+	if err != nil {
+		return err
+	}
+	if err := sw.Start(context.Background()); err != nil {
+		return err
+	}
+	srv.RegisterOnShutdown(sw.Stop)
+	return nil
+}
+
+// logLifecycleEvent logs one event of the account sweep.
+func logLifecycleEvent(log *slog.Logger, e auth.LifecycleEvent) {
+	attrs := []any{"type", e.Type, "account", e.Account}
+	if e.Code != 0 {
+		attrs = append(attrs, "code", e.Code)
+	}
+	if e.Reason != "" {
+		attrs = append(attrs, "reason", string(e.Reason))
+	}
+	if e.Days != 0 {
+		attrs = append(attrs, "days", e.Days)
+	}
+	if !e.LastLogin.IsZero() {
+		attrs = append(attrs, "last_activity", e.LastLogin)
+	}
+	if !e.Expires.IsZero() {
+		attrs = append(attrs, "password_expires", e.Expires)
+	}
+	switch {
+	case e.Err != nil:
+		log.Error("sftpd: account sweep", append(attrs, "err", e.Err)...)
+	case e.Type == auth.EventAccountAutoDisabled || e.Type == auth.EventAutoDisableCheckFailed:
+		log.Warn("sftpd: account sweep", attrs...)
+	default:
+		log.Info("sftpd: account sweep", attrs...)
+	}
 }
