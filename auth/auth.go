@@ -36,8 +36,11 @@ type ConnInfo struct {
 // signature has been checked), never in PublicKeyCallback, which also runs for
 // keys the client merely offers.
 //
-// Setup must not set NoClientAuth: the server refuses such a configuration.
-// After Setup the server wraps the callbacks with [LockUsername].
+// Setup may set NoClientAuth only together with NoClientAuthCallback, to
+// answer the "none" method with an unwrapped *ssh.PartialSuccessError
+// naming the methods the account may use (SPEC AUTH-07); the server makes
+// sure "none" can never authenticate and refuses NoClientAuth without a
+// callback. After Setup the server wraps the callbacks with [LockUsername].
 type Authenticator interface {
 	Setup(ctx context.Context, c ConnInfo, cfg *ssh.ServerConfig) error
 }

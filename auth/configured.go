@@ -141,6 +141,7 @@ func (a *Configured) Setup(ctx context.Context, c ConnInfo, cfg *ssh.ServerConfi
 	cfg.KeyboardInteractiveCallback = st.keyboardInteractive
 	cfg.PublicKeyCallback = st.publicKey
 	cfg.VerifiedPublicKeyCallback = st.verifiedKey
+	cfg.NoClientAuth, cfg.NoClientAuthCallback = true, st.none
 	return nil
 }
 
@@ -277,6 +278,29 @@ func (st *configuredConn) keyNotices(source string, warnings []keys.Warning, err
 	for _, w := range warnings {
 		st.notices = append(st.notices, Notice{Type: "keys.invalid", Detail: source + ": " + w.String()})
 	}
+}
+
+// none answers the "none" method with the methods the account's
+// required_credentials allows (AUTH-04/05/07), as a partial success naming
+// them (x/crypto offers no other way to choose the list per user). An
+// account that cannot log in, or does not exist, gets every method, as an
+// account allowing "any" would: the answer reveals nothing about it.
+func (st *configuredConn) none(c ssh.ConnMetadata) (*ssh.Permissions, error) {
+	next := ssh.ServerAuthCallbacks{
+		PasswordCallback:            st.password,
+		KeyboardInteractiveCallback: st.keyboardInteractive,
+		PublicKeyCallback:           st.publicKey,
+	}
+	if eff, err := st.resolve(c.User()); err == nil {
+		creds := eff.RequiredCredentials().Value
+		if !creds.AllowsPassword() {
+			next.PasswordCallback, next.KeyboardInteractiveCallback = nil, nil
+		}
+		if !creds.AllowsSSHKey() {
+			next.PublicKeyCallback = nil
+		}
+	}
+	return nil, &ssh.PartialSuccessError{Next: next}
 }
 
 func (st *configuredConn) password(c ssh.ConnMetadata, password []byte) (*ssh.Permissions, error) {

@@ -32,6 +32,14 @@ func LockUsername(cfg *ssh.ServerConfig) {
 		}
 		return nil
 	}
+	if cb := cfg.NoClientAuthCallback; cb != nil {
+		cfg.NoClientAuthCallback = func(c ssh.ConnMetadata) (*ssh.Permissions, error) {
+			if err := check(c); err != nil {
+				return nil, err
+			}
+			return cb(c)
+		}
+	}
 	if cb := cfg.PasswordCallback; cb != nil {
 		cfg.PasswordCallback = func(c ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
 			if err := check(c); err != nil {

@@ -90,11 +90,12 @@ func (c *serverConn) serve() {
 		s.log.Error("sftpserver: authenticator setup failed", "conn", c.id, "err", err)
 		return
 	}
-	if cfg.NoClientAuth || (cfg.PasswordCallback == nil && cfg.PublicKeyCallback == nil &&
+	if (cfg.NoClientAuth && cfg.NoClientAuthCallback == nil) || (cfg.PasswordCallback == nil && cfg.PublicKeyCallback == nil &&
 		cfg.KeyboardInteractiveCallback == nil && cfg.GSSAPIWithMICConfig == nil) {
-		s.log.Error("sftpserver: the authenticator enabled no authentication method (or NoClientAuth); refusing the connection", "conn", c.id)
+		s.log.Error("sftpserver: the authenticator enabled no authentication method (or NoClientAuth without a callback); refusing the connection", "conn", c.id)
 		return
 	}
+	noneNeverAuthenticates(&cfg)
 	rejectWeakKeys(&cfg, limit(s.MinRSABits, DefaultMinRSABits))
 	auth.LockUsername(&cfg)
 
@@ -356,6 +357,30 @@ var opEventType = map[sftpadapter.OpKind]EventType{
 	sftpadapter.OpUpload:   EventUpload,
 	sftpadapter.OpDownload: EventDownload,
 	sftpadapter.OpTransfer: EventTransfer,
+}
+
+// errNoneRefused answers the "none" method when the authenticator's
+// callback did not name the methods to use next.
+var errNoneRefused = errors.New("sftpserver: the none method never authenticates")
+
+// noneNeverAuthenticates wraps NoClientAuthCallback, which an authenticator
+// may set only to tell the client, per account, which methods it may use
+// (SPEC AUTH-07): the wrapped callback can return an unwrapped
+// *ssh.PartialSuccessError naming those methods, or fail — never succeed,
+// so "none" can never open a session.
+func noneNeverAuthenticates(cfg *ssh.ServerConfig) {
+	cb := cfg.NoClientAuthCallback
+	if !cfg.NoClientAuth || cb == nil {
+		cfg.NoClientAuth, cfg.NoClientAuthCallback = false, nil
+		return
+	}
+	cfg.NoClientAuthCallback = func(cm ssh.ConnMetadata) (*ssh.Permissions, error) {
+		_, err := cb(cm)
+		if pse, ok := err.(*ssh.PartialSuccessError); ok {
+			return nil, pse
+		}
+		return nil, errNoneRefused
+	}
 }
 
 // rejectWeakKeys refuses RSA client keys (and certificates over them) shorter

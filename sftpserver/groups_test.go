@@ -375,3 +375,42 @@ last_password_update = 1577836800
 		return e.Type == sftpserver.EventAuthRejected && e.User == "old" && e.Reason == "password-expired"
 	})
 }
+
+// TestConfig_AUTH07_NoneAdvertisesPolicyMethods: the reply to "none" names
+// only the methods required_credentials allows (AUTH-04, AUTH-05, AUTH-07),
+// so a client holding only a refused kind of credential does not even try
+// it; an unknown account gets every method, revealing nothing.
+func TestConfig_AUTH07_NoneAdvertisesPolicyMethods(t *testing.T) {
+	hash, _ := auth.HashPassword("pw")
+	text := `
+[groups/DEFAULT_GROUP]
+name = DEFAULT_GROUP
+home_folder_path = {BASE}/h
+create_home_folder = Yes
+`
+	for _, u := range []struct{ name, creds string }{{"pass", "password"}, {"key", "ssh-key"}} {
+		text += "\n[accounts/" + u.name + "]\nname = " + u.name + "\npassword = " + hash +
+			"\nrequired_credentials = " + u.creds + "\nssh_authorized_keys_content = {KEY:" + u.name + "}\n"
+	}
+	f := newConfigServer(t, text, "pass", "key")
+	attempted := func(user string, m ssh.AuthMethod) string {
+		c, err := ssh.Dial("tcp", f.ts.Addr, &ssh.ClientConfig{User: user, Auth: []ssh.AuthMethod{m}, HostKeyCallback: ssh.FixedHostKey(f.ts.HostKey)})
+		if err == nil {
+			c.Close()
+			return "logged in"
+		}
+		return err.Error()
+	}
+	if got := attempted("key", ssh.Password("pw")); strings.Contains(got, "password") {
+		t.Errorf("ssh-key account: password was offered: %s", got)
+	}
+	if got := attempted("pass", ssh.PublicKeys(f.keys["pass"])); strings.Contains(got, "publickey") {
+		t.Errorf("password account: publickey was offered: %s", got)
+	}
+	if got := attempted("nobody", ssh.Password("pw")); !strings.Contains(got, "password") {
+		t.Errorf("unknown account: password not offered: %s", got)
+	}
+	if got := attempted("pass", ssh.Password("pw")); got != "logged in" {
+		t.Errorf("password account with its password: %s", got)
+	}
+}

@@ -539,3 +539,22 @@ func TestLimits_MaxConns(t *testing.T) {
 		t.Fatal("second connection accepted with MaxConns=1")
 	}
 }
+
+// TestServer_NoneNeverAuthenticates: an authenticator's NoClientAuthCallback
+// may only name methods; even one that "succeeds" with an identity cannot
+// open a session.
+func TestServer_NoneNeverAuthenticates(t *testing.T) {
+	sloppy := auth.AuthenticatorFunc(func(ctx context.Context, c auth.ConnInfo, cfg *ssh.ServerConfig) error {
+		cfg.NoClientAuth = true
+		cfg.NoClientAuthCallback = func(cm ssh.ConnMetadata) (*ssh.Permissions, error) {
+			return (&auth.Identity{User: cm.User()}).Permissions(), nil
+		}
+		cfg.PasswordCallback = func(ssh.ConnMetadata, []byte) (*ssh.Permissions, error) { return nil, errors.New("no") }
+		return nil
+	})
+	ts := sftptest.NewServer(t, &sftpserver.Server{Auth: sloppy})
+	if c, err := ssh.Dial("tcp", ts.Addr, &ssh.ClientConfig{User: "x", HostKeyCallback: ssh.FixedHostKey(ts.HostKey)}); err == nil {
+		c.Close()
+		t.Fatal("the none method logged in")
+	}
+}
