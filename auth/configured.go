@@ -60,6 +60,10 @@ type ConfiguredOptions struct {
 	// Lockout, when non-nil, bans sources and accounts after repeated
 	// failures; it is checked before any credential work.
 	Lockout *Lockout
+	// KeyStore, when non-nil, holds more keys per account (Quatrix-style
+	// key objects, SPEC §20): a usable stored key logs in like an
+	// authorized key (KEY-01), and its last use is recorded.
+	KeyStore keys.Store
 	// State, when non-nil, is where the server remembers what the read-only
 	// configuration cannot hold (see AccountState): it turns on the
 	// lifecycle at login (PWD-09, PWD-12, INACT-04, INACT-05, INACT-09),
@@ -392,9 +396,17 @@ func (st *configuredConn) publicKey(c ssh.ConnMetadata, key ssh.PublicKey) (*ssh
 		// Extensions (permit-*, no-touch-required) are not passed on.
 		return &ssh.Permissions{}, nil
 	}
-	if _, err := keys.MatchAuthorizedKey(st.keys, key, st.a.now(), st.source); err != nil {
+	_, err = keys.MatchAuthorizedKey(st.keys, key, st.a.now(), st.source)
+	if errors.Is(err, keys.ErrKeyNotFound) && st.a.opt.KeyStore != nil {
+		// KEY-01: the key store's keys count too, when usable (QKEY-05).
+		var k keys.Key
+		if k, err = st.a.opt.KeyStore.Find(st.ctx, c.User(), key); err == nil {
+			err = k.Usable(st.a.now(), st.source)
+		}
+	}
+	if err != nil {
 		if !errors.Is(err, keys.ErrKeyNotFound) {
-			st.a.log.Info("auth: authorized key refused", "user", c.User(), "err", err)
+			st.a.log.Info("auth: key refused", "user", c.User(), "err", err)
 		}
 		return nil, &Failure{Reason: ReasonBadCredentials, User: c.User()}
 	}
@@ -410,6 +422,13 @@ func (st *configuredConn) verifiedKey(c ssh.ConnMetadata, key ssh.PublicKey, _ *
 	st.keyOK = true
 	st.keyFP = ssh.FingerprintSHA256(key)
 	st.mu.Unlock()
+	// The verified key, looked up again (not whichever key was offered
+	// last): record its use when it is a stored key (QKEY last used).
+	if ks := st.a.opt.KeyStore; ks != nil {
+		if k, err := ks.Find(st.ctx, c.User(), key); err == nil {
+			ks.Touch(st.ctx, c.User(), k.ID, st.a.now())
+		}
+	}
 	return st.next(eff, c.User(), MethodPublicKey)
 }
 

@@ -1,6 +1,7 @@
 package sftpserver_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"io"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/sftpkit/sftpkit/auth"
 	"github.com/sftpkit/sftpkit/groups"
+	"github.com/sftpkit/sftpkit/keys"
 	"github.com/sftpkit/sftpkit/sftpserver"
 	"github.com/sftpkit/sftpkit/vfs"
 )
@@ -172,5 +174,64 @@ ssh_authorized_keys_content = {KEY:both}
 	if c, err := dial("both", ssh.PublicKeys(failingSigner{f.keys["both"]}), ssh.Password("pw")); err == nil {
 		c.Close()
 		t.Fatal("an unsigned key counted as the second factor")
+	}
+}
+
+// TestKEY01_KeyStoreKeysLogIn: keys kept in a keys.Store log in like
+// authorized keys while usable (QKEY-05), and their last use is recorded;
+// a disabled or expired stored key is refused.
+func TestKEY01_KeyStoreKeysLogIn(t *testing.T) {
+	text := `
+[groups/DEFAULT_GROUP]
+name = DEFAULT_GROUP
+home_folder_path = {BASE}/h
+create_home_folder = Yes
+
+[accounts/q]
+name = q
+required_credentials = ssh-key
+`
+	f := &configFixture{base: t.TempDir(), keys: map[string]ssh.Signer{}}
+	cfg, err := groups.Parse("test.ini", []byte(f.expand(t, text, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	store := keys.NewMemoryStore(keys.MemoryStoreOptions{Now: func() time.Time { return now }})
+	good, disabled := newSignerT(t), newSignerT(t)
+	ctx := context.Background()
+	kg, err := store.Add(ctx, "q", keys.Key{Title: "laptop", PublicKey: good.PublicKey()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kd, err := store.Add(ctx, "q", keys.Key{Title: "old", PublicKey: disabled.PublicKey()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := keys.StatusDisabled
+	if _, err := store.Update(ctx, "q", kd.ID, keys.Update{Status: &off}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := auth.NewConfigured(cfg, auth.ConfiguredOptions{KeyStore: store, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ts, f.rec = newTestServer(t, &sftpserver.Server{Auth: a, FS: sftpserver.EffectiveFS(vfs.AccountOptions{}), Policy: sftpserver.EffectivePolicy()})
+	dial := func(s ssh.Signer) error {
+		c, err := ssh.Dial("tcp", f.ts.Addr, &ssh.ClientConfig{User: "q", Auth: []ssh.AuthMethod{ssh.PublicKeys(s)}, HostKeyCallback: ssh.FixedHostKey(f.ts.HostKey)})
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}
+	if err := dial(good); err != nil {
+		t.Fatalf("stored key: %v", err)
+	}
+	if err := dial(disabled); err == nil {
+		t.Fatal("disabled stored key logged in")
+	}
+	k, err := store.Get(ctx, "q", kg.ID)
+	if err != nil || !k.LastUsed.Equal(now) {
+		t.Errorf("last used = %v, %v; want %v", k.LastUsed, err, now)
 	}
 }

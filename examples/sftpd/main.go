@@ -259,10 +259,20 @@ func setup(o options, log *slog.Logger, out io.Writer) (*sftpserver.Server, []st
 	if err != nil {
 		return nil, nil, err
 	}
+	// Repeated failures ban the source and the account for a while
+	// (5 in 15 minutes: 1 minute, doubling up to an hour).
+	lockout, err := auth.NewLockout(auth.LockoutOptions{OnBan: func(e auth.BanEvent) {
+		log.Warn("sftpd: banned after repeated authentication failures", "scope", string(e.Scope), "key", e.Key,
+			"account", e.Account, "source", e.Source.String(), "failures", e.Failures, "duration", e.Duration)
+	}})
+	if err != nil {
+		return nil, nil, err
+	}
 	configured, err := auth.NewConfigured(cfg, auth.ConfiguredOptions{
-		Logger: log,
-		State:  store,
-		Policy: auth.DefaultPasswordPolicy(),
+		Logger:  log,
+		State:   store,
+		Policy:  auth.DefaultPasswordPolicy(),
+		Lockout: lockout,
 	})
 	if err != nil {
 		return nil, nil, err
