@@ -191,11 +191,6 @@ create_home_folder = Yes
 name = q
 required_credentials = ssh-key
 `
-	f := &configFixture{base: t.TempDir(), keys: map[string]ssh.Signer{}}
-	cfg, err := groups.Parse("test.ini", []byte(f.expand(t, text, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now()
 	store := keys.NewMemoryStore(keys.MemoryStoreOptions{Now: func() time.Time { return now }})
 	good, disabled := newSignerT(t), newSignerT(t)
@@ -212,11 +207,7 @@ required_credentials = ssh-key
 	if _, err := store.Update(ctx, "q", kd.ID, keys.Update{Status: &off}); err != nil {
 		t.Fatal(err)
 	}
-	a, err := auth.NewConfigured(cfg, auth.ConfiguredOptions{KeyStore: store, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.ts, f.rec = newTestServer(t, &sftpserver.Server{Auth: a, FS: sftpserver.EffectiveFS(vfs.AccountOptions{}), Policy: sftpserver.EffectivePolicy()})
+	f := serveConfig(t, text, nil, auth.ConfiguredOptions{KeyStore: store, Now: func() time.Time { return now }})
 	dial := func(s ssh.Signer) error {
 		c, err := ssh.Dial("tcp", f.ts.Addr, &ssh.ClientConfig{User: "q", Auth: []ssh.AuthMethod{ssh.PublicKeys(s)}, HostKeyCallback: ssh.FixedHostKey(f.ts.HostKey)})
 		if err == nil {

@@ -19,7 +19,6 @@ import (
 	"github.com/sftpkit/sftpkit/groups"
 	"github.com/sftpkit/sftpkit/sftpserver"
 	"github.com/sftpkit/sftpkit/sftpserver/sftptest"
-	"github.com/sftpkit/sftpkit/vfs"
 )
 
 type configFixture struct {
@@ -34,16 +33,24 @@ type configFixture struct {
 // of a key generated for name.
 func newConfigServer(t *testing.T, text string, names ...string) *configFixture {
 	t.Helper()
+	return serveConfig(t, text, names, auth.ConfiguredOptions{})
+}
+
+// serveConfig serves the configuration text (expanded as by expand, with a
+// key generated for each of names) through auth.Configured with opt, each
+// session laid out with opt.Storage.
+func serveConfig(t *testing.T, text string, names []string, opt auth.ConfiguredOptions) *configFixture {
+	t.Helper()
 	f := &configFixture{base: t.TempDir(), keys: map[string]ssh.Signer{}}
 	cfg, err := groups.Parse("test.ini", []byte(f.expand(t, text, names)))
 	if err != nil {
 		t.Fatalf("configuration: %v", err)
 	}
-	a, err := auth.NewConfigured(cfg, auth.ConfiguredOptions{})
+	a, err := auth.NewConfigured(cfg, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.ts, f.rec = newTestServer(t, &sftpserver.Server{Auth: a, FS: sftpserver.EffectiveFS(vfs.AccountOptions{}), Policy: sftpserver.EffectivePolicy()})
+	f.ts, f.rec = newTestServer(t, &sftpserver.Server{Auth: a, FS: sftpserver.EffectiveFS(opt.Storage), Policy: sftpserver.EffectivePolicy()})
 	return f
 }
 
@@ -328,20 +335,11 @@ name = old
 password = ` + hash + `
 last_password_update = 1577836800
 `
-	f := &configFixture{base: t.TempDir(), keys: map[string]ssh.Signer{}}
-	cfg, err := groups.Parse("test.ini", []byte(f.expand(t, text, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
 	lock, err := auth.NewLockout(auth.LockoutOptions{Source: auth.LockoutPolicy{MaxFailures: -1}, Account: auth.LockoutPolicy{MaxFailures: 3}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := auth.NewConfigured(cfg, auth.ConfiguredOptions{Lockout: lock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.ts, f.rec = newTestServer(t, &sftpserver.Server{Auth: a, FS: sftpserver.EffectiveFS(vfs.AccountOptions{}), Policy: sftpserver.EffectivePolicy()})
+	f := serveConfig(t, text, nil, auth.ConfiguredOptions{Lockout: lock})
 	try := func(user, pw string) error {
 		c, err := ssh.Dial("tcp", f.ts.Addr, &ssh.ClientConfig{User: user, Auth: []ssh.AuthMethod{ssh.Password(pw)}, HostKeyCallback: ssh.FixedHostKey(f.ts.HostKey)})
 		if err == nil {

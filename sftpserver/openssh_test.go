@@ -151,68 +151,14 @@ type sftpResult struct {
 // the askpass script answers.
 func (e *opensshEnv) runSFTP(t *testing.T, method, password, batch string) sftpResult {
 	t.Helper()
-	bin := needSFTP(t)
-	bf, err := os.CreateTemp(e.dir, "batch-*.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bf.WriteString(batch); err != nil {
-		t.Fatal(err)
-	}
-	if err := bf.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	common := []string{
-		"-o", "StrictHostKeyChecking=yes",
-		"-o", "UserKnownHostsFile=" + e.kh,
-		"-o", "GlobalKnownHostsFile=/dev/null",
-		"-o", "LogLevel=ERROR",
-	}
-	common = append(common, e.extra...)
-	var args []string
-	env := cleanEnv()
 	switch method {
 	case "key":
-		args = append([]string{"-F", "/dev/null", "-q", "-b", bf.Name(), "-P", e.port,
-			"-i", e.key,
-			"-o", "IdentitiesOnly=yes",
-			"-o", "PreferredAuthentications=publickey",
-			"-o", "BatchMode=yes",
-		}, common...)
+		return e.runSFTPWith(t, sftpLogin{Preferred: "publickey", Key: true}, batch)
 	case "password":
-		// BatchMode=no must come before -b: sftp adds its own
-		// "BatchMode yes" for -b and ssh keeps the first value given.
-		args = append([]string{"-F", "/dev/null", "-o", "BatchMode=no", "-q", "-b", bf.Name(), "-P", e.port,
-			"-o", "PreferredAuthentications=password,keyboard-interactive",
-			"-o", "PubkeyAuthentication=no",
-			"-o", "NumberOfPasswordPrompts=1",
-		}, common...)
-		env = append(env, "SSH_ASKPASS="+e.askpass(t, password), "SSH_ASKPASS_REQUIRE=force", "DISPLAY=:0")
-	default:
-		t.Fatalf("unknown login method %q", method)
+		return e.runSFTPWith(t, sftpLogin{Preferred: "password,keyboard-interactive", Password: password}, batch)
 	}
-	args = append(args, opensshUser+"@127.0.0.1")
-
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir = e.dir
-	cmd.Env = env
-	cmd.Stdin = nil
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	// A new session has no controlling tty: ssh cannot prompt on one.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	start := time.Now()
-	err = cmd.Run()
-	r := sftpResult{err: err, out: out.String(), timedOut: ctx.Err() != nil, elapsed: time.Since(start)}
-	t.Logf("sftp (%s login) took %v", method, r.elapsed.Round(time.Millisecond))
-	if os.Getenv("SFTPKIT_DEBUG") != "" {
-		t.Logf("output:\n%s", r.out)
-	}
-	return r
+	t.Fatalf("unknown login method %q", method)
+	return sftpResult{}
 }
 
 // cleanEnv is the test's environment without an SSH agent or askpass
@@ -713,7 +659,8 @@ func (e *opensshEnv) runSFTPWith(t *testing.T, login sftpLogin, batch string) sf
 		t.Fatal(err)
 	}
 	env := cleanEnv()
-	// BatchMode must come before -b (see runSFTP).
+	// BatchMode=no must come before -b: sftp adds its own "BatchMode yes"
+	// for -b and ssh keeps the first value given.
 	batchMode := "BatchMode=yes"
 	if login.Password != "" {
 		batchMode = "BatchMode=no"

@@ -9,9 +9,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/sftpkit/sftpkit/auth"
-	"github.com/sftpkit/sftpkit/groups"
 	"github.com/sftpkit/sftpkit/sftpserver"
-	"github.com/sftpkit/sftpkit/vfs"
 )
 
 // passwdServer serves a configuration with two password accounts: "self"
@@ -44,20 +42,11 @@ password = ` + hash + `
 name = fixed
 password = ` + hash + `
 `
-	f := &configFixture{base: t.TempDir(), keys: map[string]ssh.Signer{}}
-	cfg, err := groups.Parse("test.ini", []byte(f.expand(t, text, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
 	opt := auth.ConfiguredOptions{Policy: auth.PasswordPolicy{MinLength: 8}}
 	if withState {
 		opt.State = auth.NewMemoryStateStore()
 	}
-	a, err := auth.NewConfigured(cfg, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.ts, f.rec = newTestServer(t, &sftpserver.Server{Auth: a, FS: sftpserver.EffectiveFS(vfs.AccountOptions{}), Policy: sftpserver.EffectivePolicy()})
+	f := serveConfig(t, text, nil, opt)
 	return f, hash
 }
 
@@ -210,16 +199,7 @@ group = self
 password = ` + hash + `
 last_password_update = 1577836800
 `
-	g := &configFixture{base: t.TempDir(), keys: map[string]ssh.Signer{}}
-	cfg, err := groups.Parse("test.ini", []byte(g.expand(t, text, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := auth.NewConfigured(cfg, auth.ConfiguredOptions{State: auth.NewMemoryStateStore(), Policy: auth.PasswordPolicy{MinLength: 8}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g.ts, g.rec = newTestServer(t, &sftpserver.Server{Auth: a, FS: sftpserver.EffectiveFS(vfs.AccountOptions{}), Policy: sftpserver.EffectivePolicy()})
+	g := serveConfig(t, text, nil, auth.ConfiguredOptions{State: auth.NewMemoryStateStore(), Policy: auth.PasswordPolicy{MinLength: 8}})
 	if _, err := g.dial("self", ssh.Password("old password")); err == nil {
 		t.Fatal("expired password accepted by the password method")
 	}

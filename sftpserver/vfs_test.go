@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/ssh"
-
 	"github.com/sftpkit/sftpkit/auth"
 	"github.com/sftpkit/sftpkit/groups"
 	"github.com/sftpkit/sftpkit/sftpserver"
@@ -24,18 +22,7 @@ import (
 // newStorageServer is newConfigServer with storage options.
 func newStorageServer(t *testing.T, text string, opt vfs.AccountOptions, names ...string) *configFixture {
 	t.Helper()
-	f := &configFixture{base: t.TempDir(), keys: map[string]ssh.Signer{}}
-	text = f.expand(t, text, names)
-	cfg, err := groups.Parse("test.ini", []byte(text))
-	if err != nil {
-		t.Fatalf("configuration: %v", err)
-	}
-	a, err := auth.NewConfigured(cfg, auth.ConfiguredOptions{Storage: opt})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.ts, f.rec = newTestServer(t, &sftpserver.Server{Auth: a, FS: sftpserver.EffectiveFS(opt), Policy: sftpserver.EffectivePolicy()})
-	return f
+	return serveConfig(t, text, names, auth.ConfiguredOptions{Storage: opt})
 }
 
 const vfsConfig = `
