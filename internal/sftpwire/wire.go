@@ -31,6 +31,7 @@ package sftpwire
 import (
 	"encoding/binary"
 	"io"
+	"slices"
 	"sync"
 )
 
@@ -70,6 +71,7 @@ type Conn struct {
 	appendHandles map[string]bool
 
 	// Inbound (client → pkg/sftp), used by Read only.
+	buf     []byte // the current packet's parsed bytes, reused
 	pending []byte // parsed bytes not yet handed to pkg/sftp
 	remain  uint32 // payload bytes of the current packet still to pass through
 
@@ -114,7 +116,12 @@ func (c *Conn) Read(p []byte) (int, error) {
 // examines, the part of the payload it needs), waits as the rules require,
 // and leaves the bytes read in c.pending.
 func (c *Conn) nextPacket() error {
-	buf := make([]byte, 5, 9)
+	// The previous packet's bytes have all been handed on (nextPacket runs
+	// only when pending is empty), so its buffer is reused.
+	if cap(c.buf) < 9 {
+		c.buf = make([]byte, 0, 64)
+	}
+	buf := c.buf[:5]
 	if _, err := io.ReadFull(c.rwc, buf); err != nil {
 		return err
 	}
@@ -127,7 +134,7 @@ func (c *Conn) nextPacket() error {
 	// take reads n more payload bytes into buf.
 	take := func(n uint32) ([]byte, error) {
 		start := len(buf)
-		buf = append(buf, make([]byte, n)...)
+		buf = slices.Grow(buf, int(n))[:start+int(n)]
 		_, err := io.ReadFull(c.rwc, buf[start:])
 		rest -= n
 		return buf[start:], err
@@ -188,7 +195,7 @@ func (c *Conn) nextPacket() error {
 	c.sent++
 	c.mu.Unlock()
 
-	c.pending = buf
+	c.buf, c.pending = buf, buf
 	c.remain = rest
 	return nil
 }
