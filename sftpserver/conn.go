@@ -284,10 +284,13 @@ func (c *serverConn) serveSFTP(ctx context.Context, id *auth.Identity, sid strin
 		}
 	}
 
+	maxHandles := limit(s.MaxHandlesPerSession, DefaultMaxHandlesPerSession)
+	wire := sftpwire.Guard(ch, sftpwire.Options{MaxHandles: maxHandles})
 	ad := sftpadapter.New(sftpadapter.Config{
 		Fs:            fsys,
 		Logger:        s.log.With("session", sid),
-		MaxHandles:    limit(s.MaxHandlesPerSession, DefaultMaxHandlesPerSession),
+		Opened:        wire.Opened,
+		MaxHandles:    maxHandles,
 		AllowSymlinks: s.AllowSymlinks,
 		Policy:        policy,
 		UID:           virtualUID,
@@ -332,7 +335,9 @@ func (c *serverConn) serveSFTP(ctx context.Context, id *auth.Identity, sid strin
 	ev.Type = EventSessionStart
 	s.events.emit(ev)
 
-	rs := sftp.NewRequestServer(sftpwire.Guard(ch), ad.Handlers())
+	// READs that reach pkg/sftp (not the wire's fast path) may return as
+	// much as the fast path would.
+	rs := sftp.NewRequestServer(wire, ad.Handlers(), sftp.WithRSMaxTxPacket(sftpwire.DefaultMaxData))
 	err = rs.Serve()
 	code := uint32(0)
 	if err != nil && !errors.Is(err, io.EOF) {

@@ -25,6 +25,8 @@
 //	                       DATA/ssh_host_ed25519_key and DATA/ssh_host_ecdsa_key)
 //	-data DIR              state directory (default ./sftpd-data)
 //	-v                     log every operation at debug level
+//	-debug ADDR            serve Go's profiles (/debug/pprof/) and runtime
+//	                       statistics (/debug/vars) on ADDR; keep it on loopback
 //
 // Single-account mode, chosen when any of these is given (and -config is not):
 //
@@ -93,6 +95,7 @@ type options struct {
 	password string
 	keysFile string
 	verbose  bool
+	debug    string
 	// single is set when a single-account flag was given.
 	single bool
 }
@@ -118,6 +121,7 @@ func main() {
 	fs.StringVar(&o.password, "password", "", "single-account mode: the account's password")
 	fs.StringVar(&o.keysFile, "authorized-keys", "", "single-account mode: the account's authorized_keys file")
 	fs.BoolVar(&o.verbose, "v", false, "debug logging")
+	fs.StringVar(&o.debug, "debug", "", "serve /debug/pprof/ and /debug/vars on this address (loopback only)")
 	fs.Parse(os.Args[1:])
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
@@ -165,6 +169,13 @@ func run(ctx, hard context.Context, o options, log *slog.Logger, out io.Writer) 
 	}
 	if len(listen) == 0 {
 		listen = []string{"127.0.0.1:2022"}
+	}
+	if o.debug != "" {
+		stopDebug, err := serveDebug(o.debug, log)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
 	}
 
 	// Listen here rather than in ListenAndServe so that a busy port is

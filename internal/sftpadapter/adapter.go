@@ -70,6 +70,10 @@ type Config struct {
 	// file: virtual ids, never the host's.
 	UID, GID uint32
 	UserName string
+	// Opened, if non-nil, is told of each file an OPEN opens, just before
+	// the handle goes to pkg/sftp: r is nil unless the handle may read, w
+	// nil unless it may write (sftpwire's fast path).
+	Opened func(r io.ReaderAt, w io.WriterAt)
 }
 
 // OpKind names an operation reported through Config.Observe.
@@ -232,6 +236,9 @@ func (a *Adapter) Fileread(r *sftp.Request) (io.ReaderAt, error) {
 	if err != nil {
 		return nil, err
 	}
+	if a.cfg.Opened != nil {
+		a.cfg.Opened(h, nil)
+	}
 	return h, nil
 }
 
@@ -241,6 +248,9 @@ func (a *Adapter) Filewrite(r *sftp.Request) (io.WriterAt, error) {
 	if err != nil {
 		return nil, err
 	}
+	if a.cfg.Opened != nil {
+		a.cfg.Opened(nil, h)
+	}
 	return h, nil
 }
 
@@ -249,6 +259,9 @@ func (a *Adapter) OpenFile(r *sftp.Request) (sftp.WriterAtReaderAt, error) {
 	h, err := a.openRequest(r)
 	if err != nil {
 		return nil, err
+	}
+	if a.cfg.Opened != nil {
+		a.cfg.Opened(h, h)
 	}
 	return h, nil
 }

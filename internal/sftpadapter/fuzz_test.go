@@ -372,15 +372,15 @@ func FuzzAdapter(f *testing.F) {
 		defer fsys.Close()
 		var logs syncBuffer
 		logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelError}))
-		a := sftpadapter.New(sftpadapter.Config{Fs: fsys, Logger: logger, AllowSymlinks: symlinks, UID: 1000, GID: 1000, UserName: "u"})
-
 		inR, inW := io.Pipe()
 		outR, outW := io.Pipe()
 		conn := &pipeConn{in: inR, out: outW}
 		// As in production (sftpserver/conn.go): sftpwire.Guard keeps
 		// pipelined READ/WRITE away from an unanswered OPEN, a data race
-		// inside pkg/sftp.
-		srv := sftp.NewRequestServer(sftpwire.Guard(conn), a.Handlers())
+		// inside pkg/sftp, and serves READ/WRITE on open files itself.
+		wire := sftpwire.Guard(conn, sftpwire.Options{})
+		a := sftpadapter.New(sftpadapter.Config{Fs: fsys, Logger: logger, AllowSymlinks: symlinks, UID: 1000, GID: 1000, UserName: "u", Opened: wire.Opened})
+		srv := sftp.NewRequestServer(wire, a.Handlers(), sftp.WithRSMaxTxPacket(sftpwire.DefaultMaxData))
 
 		var replies bytes.Buffer
 		drained := make(chan struct{})
