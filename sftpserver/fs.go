@@ -33,6 +33,11 @@ type SessionInfo struct {
 // paths ("/", "/a/b") and is the whole world the session can see, so it must
 // confine itself (see package vfs). If the returned Fs implements io.Closer it
 // is closed when the session ends.
+//
+// The files it opens are read and written with ReadAt and WriteAt, one
+// request at a time per session and in the order the client sent them, with
+// buffers the server reuses: as io.WriterAt requires, WriteAt must not keep
+// the slice it is given.
 type FileSystem interface {
 	NewFS(ctx context.Context, s SessionInfo) (afero.Fs, error)
 }
