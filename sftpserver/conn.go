@@ -31,6 +31,7 @@ const (
 type serverConn struct {
 	srv *Server
 	nc  net.Conn
+	ic  *idleConn // nc as the SSH layer uses it
 	ip  string
 	id  string
 
@@ -80,6 +81,8 @@ func (c *serverConn) serve() {
 	defer cancel()
 
 	ic := &idleConn{Conn: c.nc, timeout: dur(s.IdleTimeout, DefaultIdleTimeout)}
+	ic.interactive(true)
+	c.ic = ic
 	if ht := dur(s.HandshakeTimeout, DefaultHandshakeTimeout); ht > 0 {
 		c.nc.SetDeadline(time.Now().Add(ht))
 	}
@@ -337,6 +340,7 @@ func (c *serverConn) serveSFTP(ctx context.Context, id *auth.Identity, sid strin
 
 	// READs that reach pkg/sftp (not the wire's fast path) may return as
 	// much as the fast path would.
+	c.ic.interactive(false)
 	rs := sftp.NewRequestServer(wire, ad.Handlers(), sftp.WithRSMaxTxPacket(sftpwire.DefaultMaxData))
 	err = rs.Serve()
 	code := uint32(0)
@@ -412,11 +416,25 @@ func rejectWeakKeys(cfg *ssh.ServerConfig, minBits int) {
 // idleConn closes the connection (through its deadline) once nothing was read
 // or written for timeout. The deadline is pushed forward at most every
 // timeout/16, so the cost per Read/Write is one clock read.
+//
+// Until the SFTP session starts it also acknowledges every read at once
+// (quickAck): during the handshake, authentication and session set-up,
+// OpenSSH's client sends some messages two at a time (NEWKEYS then
+// SERVICE_REQUEST, for instance), and with Nagle's algorithm on its side and
+// a delayed ACK on ours the second one waited 40 ms each time — most of a
+// login's wall time on loopback. Once transfers start, replies carry the
+// ACKs and the extra system call per read is not worth it.
 type idleConn struct {
 	net.Conn
 	timeout time.Duration
 	active  atomic.Bool
 	next    atomic.Int64 // unix nanoseconds after which the deadline is refreshed
+	quick   atomic.Bool  // acknowledge each read at once
+}
+
+// interactive turns the immediate acknowledgement of reads on or off.
+func (c *idleConn) interactive(on bool) {
+	c.quick.Store(on && quickAck(c.Conn))
 }
 
 func (c *idleConn) start() {
@@ -440,7 +458,11 @@ func (c *idleConn) extend() {
 
 func (c *idleConn) Read(b []byte) (int, error) {
 	c.extend()
-	return c.Conn.Read(b)
+	n, err := c.Conn.Read(b)
+	if n > 0 && c.quick.Load() {
+		quickAck(c.Conn)
+	}
+	return n, err
 }
 
 func (c *idleConn) Write(b []byte) (int, error) {
