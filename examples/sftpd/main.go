@@ -50,6 +50,14 @@
 // the lifecycle disabled, remove its "disabled" entry from state.json while
 // sftpd is stopped.
 //
+// Memory: sftpd leaves Go's garbage collector at its defaults (GOGC=100, no
+// GOMEMLIMIT) on purpose. What remains allocated per packet is
+// x/crypto/ssh's copy of each received SSH packet (~1 byte per byte
+// uploaded); measured on 2 cores with 1.5 GiB of uploads, GOGC=200 and 300
+// saved 9 % and 13 % of the server's CPU but raised the peak RSS of a single
+// transfer from 48 MiB to 65 and 80 MiB. Set GOGC or GOMEMLIMIT in the
+// environment to choose otherwise; sftpd does not override them.
+//
 // A configuration that does not load is reported with file:line for every
 // error, and sftpd exits with status 2. Ctrl-C shuts down gracefully:
 // transfers in flight finish first; a second Ctrl-C stops at once.
