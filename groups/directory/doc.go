@@ -1,0 +1,32 @@
+// Package directory is the directory of a Quatrix-style file-transfer
+// service (SPEC §18–§22): tenants that buy SFTP licences, users with a class
+// (Pro, Associate, Jailed or a custom group), contacts who never log in,
+// generated SFTP login IDs and custom logins, SSH keys with a title and an
+// expiry, and project folders shared with users through presets.
+//
+// A Directory keeps its state in a Store and exposes the administrative
+// operations as Go calls. Every call but the bootstrap (CreateTenant,
+// SetSFTPModule) names the acting user and is checked against the
+// capability matrix of SPEC §22(c); every refusal is a sentinel error
+// (ErrForbidden, ErrNoSFTPLicence, ErrLoginTaken, …) usable with errors.Is,
+// and a refused call changes nothing. Login resolves an SFTP login name for
+// the authentication layer.
+//
+// Quatrix's user classes are groups, so the package lives under groups; it
+// imports auth (password hashing), keys (the key objects and their store)
+// and internal/vpath, and nothing imports it but programs that wire it into
+// a server: the server's core does not depend on it.
+//
+// Decisions where the specification is silent:
+//   - Deleting a user keeps its login ID in a tombstone keyed by tenant and
+//     lower-cased email; re-creating that person restores the ID. A custom
+//     login may never equal a generated ID, live or deleted, of any tenant,
+//     so that a login name resolves to one user.
+//   - The owner is created as a Pro administrator with billing; the
+//     owner's class, admin flag and status cannot change, and the owner
+//     cannot be deleted (QROLE-01).
+//   - Project names are unique per tenant, case-insensitively, and valid
+//     file names: they name the mount points of SFTP sessions.
+//   - Deleting a user deletes its keys after the user is gone (the key
+//     store is separate from the directory store).
+package directory

@@ -1,0 +1,310 @@
+package directory
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Store keeps a directory. Every change the directory makes runs in one
+// Update transaction, so a refused call changes nothing and a call that
+// touches several rows changes all of them or none. Implementations must
+// make concurrent Update transactions behave as if run one after the
+// other (serialisable): licence counting relies on it (QLIC-03).
+type Store interface {
+	// Update runs fn in a read-write transaction: committed if fn returns
+	// nil, rolled back otherwise (fn's error is returned).
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+}
+
+// Tx reads and writes a directory inside a transaction. Lookups that find
+// nothing return an error wrapping ErrNotFound.
+type Tx interface {
+	Tenant(id string) (Tenant, error)
+	Tenants() ([]Tenant, error)
+	// PutTenant inserts or replaces t.
+	PutTenant(t Tenant) error
+	// CountUsers returns the users (not contacts) of a tenant and those of
+	// them with SFTP enabled.
+	CountUsers(tenant string) (users, sftp int, err error)
+
+	User(id string) (User, error)
+	// UserByEmail finds a user or contact of tenant by email, compared
+	// case-insensitively.
+	UserByEmail(tenant, email string) (User, error)
+	// UserByLoginID finds the user whose generated login ID is id, in any
+	// tenant.
+	UserByLoginID(id string) (User, error)
+	// UserByCustomLogin finds the user of tenant whose custom login is
+	// login (compared case-sensitively).
+	UserByCustomLogin(tenant, login string) (User, error)
+	// Users lists a tenant's users and contacts, oldest first.
+	Users(tenant string) ([]User, error)
+	// PutUser inserts or replaces u.
+	PutUser(u User) error
+	// DeleteUser removes a user and its project memberships.
+	DeleteUser(id string) error
+
+	// LoginIDUsed reports whether a generated login ID belongs to a user
+	// or a tombstone, in any tenant.
+	LoginIDUsed(id string) (bool, error)
+	// Tombstone finds the tombstone of tenant and normalised email.
+	Tombstone(tenant, email string) (Tombstone, error)
+	// PutTombstone inserts or replaces the tombstone of (t.Tenant, t.Email).
+	PutTombstone(t Tombstone) error
+
+	Project(id string) (Project, error)
+	// Projects lists a tenant's projects, oldest first.
+	Projects(tenant string) ([]Project, error)
+	PutProject(p Project) error
+	// Members lists a project's members.
+	Members(project string) ([]Member, error)
+	// Memberships lists the projects a user is a member of.
+	Memberships(user string) ([]Member, error)
+	// PutMember sets a membership; PresetNone removes it.
+	PutMember(m Member) error
+}
+
+// normEmail is the form emails are compared in.
+func normEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
+
+// MemoryStore is the in-memory Store, for tests and single-process use.
+// Update transactions run one at a time on a copy of the state that
+// replaces it on commit.
+type MemoryStore struct {
+	mu sync.RWMutex
+	st *memState
+}
+
+type memState struct {
+	tenants    map[string]Tenant
+	users      map[string]User
+	tombstones map[[2]string]Tombstone
+	projects   map[string]Project
+	members    map[[2]string]Member // project, user
+}
+
+// NewMemoryStore returns an empty MemoryStore.
+func NewMemoryStore() *MemoryStore {
+	return &MemoryStore{st: &memState{
+		tenants: map[string]Tenant{}, users: map[string]User{}, tombstones: map[[2]string]Tombstone{},
+		projects: map[string]Project{}, members: map[[2]string]Member{},
+	}}
+}
+
+var _ Store = (*MemoryStore)(nil)
+
+// Update implements Store.
+func (s *MemoryStore) Update(ctx context.Context, fn func(Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := &memState{
+		tenants: maps.Clone(s.st.tenants), users: maps.Clone(s.st.users), tombstones: maps.Clone(s.st.tombstones),
+		projects: maps.Clone(s.st.projects), members: maps.Clone(s.st.members),
+	}
+	if err := fn(memTx{next}); err != nil {
+		return err
+	}
+	s.st = next
+	return nil
+}
+
+// View implements Store.
+func (s *MemoryStore) View(ctx context.Context, fn func(Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return fn(memTx{s.st})
+}
+
+// memTx is a transaction on a memState. Values are copied in and out, so
+// callers never share memory with the store.
+type memTx struct{ st *memState }
+
+func (t memTx) Tenant(id string) (Tenant, error) {
+	v, ok := t.st.tenants[id]
+	if !ok {
+		return Tenant{}, ErrNotFound
+	}
+	return v, nil
+}
+
+func (t memTx) Tenants() ([]Tenant, error) {
+	out := slices.Collect(maps.Values(t.st.tenants))
+	slices.SortFunc(out, func(a, b Tenant) int { return a.Created.Compare(b.Created) })
+	return out, nil
+}
+
+func (t memTx) PutTenant(v Tenant) error { t.st.tenants[v.ID] = v; return nil }
+
+func (t memTx) CountUsers(tenant string) (users, sftp int, err error) {
+	for _, u := range t.st.users {
+		if u.Tenant == tenant && u.Kind == KindUser {
+			users++
+			if u.SFTP {
+				sftp++
+			}
+		}
+	}
+	return users, sftp, nil
+}
+
+func (t memTx) User(id string) (User, error) {
+	v, ok := t.st.users[id]
+	if !ok {
+		return User{}, ErrNotFound
+	}
+	return v, nil
+}
+
+func (t memTx) find(match func(User) bool) (User, error) {
+	for _, u := range t.st.users {
+		if match(u) {
+			return u, nil
+		}
+	}
+	return User{}, ErrNotFound
+}
+
+func (t memTx) UserByEmail(tenant, email string) (User, error) {
+	e := normEmail(email)
+	return t.find(func(u User) bool { return u.Tenant == tenant && normEmail(u.Email) == e })
+}
+
+func (t memTx) UserByLoginID(id string) (User, error) {
+	if id == "" {
+		return User{}, ErrNotFound
+	}
+	return t.find(func(u User) bool { return u.LoginID == id })
+}
+
+func (t memTx) UserByCustomLogin(tenant, login string) (User, error) {
+	if login == "" {
+		return User{}, ErrNotFound
+	}
+	return t.find(func(u User) bool { return u.Tenant == tenant && u.CustomLogin == login })
+}
+
+func (t memTx) Users(tenant string) ([]User, error) {
+	var out []User
+	for _, u := range t.st.users {
+		if u.Tenant == tenant {
+			out = append(out, u)
+		}
+	}
+	slices.SortFunc(out, func(a, b User) int {
+		if c := a.Created.Compare(b.Created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+func (t memTx) PutUser(u User) error { t.st.users[u.ID] = u; return nil }
+
+func (t memTx) DeleteUser(id string) error {
+	if _, ok := t.st.users[id]; !ok {
+		return ErrNotFound
+	}
+	delete(t.st.users, id)
+	for k := range t.st.members {
+		if k[1] == id {
+			delete(t.st.members, k)
+		}
+	}
+	return nil
+}
+
+func (t memTx) LoginIDUsed(id string) (bool, error) {
+	if _, err := t.UserByLoginID(id); err == nil {
+		return true, nil
+	}
+	for _, ts := range t.st.tombstones {
+		if ts.LoginID == id {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (t memTx) Tombstone(tenant, email string) (Tombstone, error) {
+	v, ok := t.st.tombstones[[2]string{tenant, normEmail(email)}]
+	if !ok {
+		return Tombstone{}, ErrNotFound
+	}
+	return v, nil
+}
+
+func (t memTx) PutTombstone(v Tombstone) error {
+	v.Email = normEmail(v.Email)
+	t.st.tombstones[[2]string{v.Tenant, v.Email}] = v
+	return nil
+}
+
+func (t memTx) Project(id string) (Project, error) {
+	v, ok := t.st.projects[id]
+	if !ok {
+		return Project{}, ErrNotFound
+	}
+	return v, nil
+}
+
+func (t memTx) Projects(tenant string) ([]Project, error) {
+	var out []Project
+	for _, p := range t.st.projects {
+		if p.Tenant == tenant {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b Project) int {
+		if c := a.Created.Compare(b.Created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+func (t memTx) PutProject(p Project) error { t.st.projects[p.ID] = p; return nil }
+
+func (t memTx) Members(project string) ([]Member, error) {
+	var out []Member
+	for k, m := range t.st.members {
+		if k[0] == project {
+			out = append(out, m)
+		}
+	}
+	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.User, b.User) })
+	return out, nil
+}
+
+func (t memTx) Memberships(user string) ([]Member, error) {
+	var out []Member
+	for k, m := range t.st.members {
+		if k[1] == user {
+			out = append(out, m)
+		}
+	}
+	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.Project, b.Project) })
+	return out, nil
+}
+
+func (t memTx) PutMember(m Member) error {
+	k := [2]string{m.Project, m.User}
+	if m.Preset == PresetNone {
+		delete(t.st.members, k)
+		return nil
+	}
+	t.st.members[k] = m
+	return nil
+}
