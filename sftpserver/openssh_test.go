@@ -2,23 +2,19 @@ package sftpserver_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"io/fs"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -26,6 +22,7 @@ import (
 
 	"github.com/sftpkit/sftpkit/auth"
 	"github.com/sftpkit/sftpkit/groups"
+	"github.com/sftpkit/sftpkit/internal/opensshtest"
 	"github.com/sftpkit/sftpkit/sftpserver"
 	"github.com/sftpkit/sftpkit/sftpserver/sftptest"
 	"github.com/sftpkit/sftpkit/vfs"
@@ -34,33 +31,15 @@ import (
 // opensshUser is the account the OpenSSH tests log in as.
 const opensshUser = "alice"
 
-// opensshEnv is a server plus everything OpenSSH's sftp needs to reach it:
-// a private key file, a known_hosts file pinning the host key, and askpass
-// scripts for password login.
+// opensshEnv is a server plus an OpenSSH sftp client set up to reach it
+// (internal/opensshtest): a key, a known_hosts file pinning the host key,
+// askpass for password logins.
 type opensshEnv struct {
 	ts       *sftptest.Server
 	rec      *recorder
 	home     string
-	port     string
-	dir      string // client-side scratch directory
-	key      string // OpenSSH private key file
-	kh       string // known_hosts file
+	c        *opensshtest.Client
 	password string
-	extra    []string // more ssh options, e.g. BindAddress
-}
-
-// needSFTP returns the path of OpenSSH's sftp binary. It skips the test when
-// the binary is missing, except on CI, which must install openssh-client.
-func needSFTP(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("sftp")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("OpenSSH sftp client not found (install openssh-client on CI): %v", err)
-		}
-		t.Skipf("OpenSSH sftp client not found: %v", err)
-	}
-	return p
 }
 
 func newOpenSSHEnv(t *testing.T) *opensshEnv {
@@ -78,14 +57,7 @@ func newOpenSSHEnv(t *testing.T) *opensshEnv {
 // server mkServer returns for them (its Events are set here).
 func newOpenSSHEnvWith(t *testing.T, mkServer func(pub ssh.PublicKey, passwordHash string) *sftpserver.Server) *opensshEnv {
 	t.Helper()
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sshPub, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := opensshtest.New(t)
 	pw := make([]byte, 12)
 	if _, err := rand.Read(pw); err != nil {
 		t.Fatal(err)
@@ -95,61 +67,15 @@ func newOpenSSHEnvWith(t *testing.T, mkServer func(pub ssh.PublicKey, passwordHa
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts, rec := newTestServer(t, mkServer(sshPub, hash))
-	_, port, err := net.SplitHostPort(ts.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &opensshEnv{ts: ts, rec: rec, home: filepath.Join(ts.Root, opensshUser), port: port, dir: t.TempDir(), password: password}
-
-	block, err := ssh.MarshalPrivateKey(priv, "sftpkit-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.key = filepath.Join(e.dir, "id_ed25519")
-	if err := os.WriteFile(e.key, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	e.kh = filepath.Join(e.dir, "known_hosts")
-	line := "[127.0.0.1]:" + port + " " + string(ssh.MarshalAuthorizedKey(ts.HostKey))
-	if err := os.WriteFile(e.kh, []byte(line), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
-
-// askpass writes an SSH_ASKPASS script that prints password and returns its path.
-func (e *opensshEnv) askpass(t *testing.T, password string) string {
-	t.Helper()
-	f, err := os.CreateTemp(e.dir, "askpass-*.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The password is hex or a fixed word: no quoting needed.
-	if _, err := f.WriteString("#!/bin/sh\necho '" + password + "'\n"); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(f.Name(), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	return f.Name()
-}
-
-// sftpResult is the outcome of one sftp run.
-type sftpResult struct {
-	err      error // from cmd.Run: nil means exit status 0
-	out      string
-	timedOut bool
-	elapsed  time.Duration
+	ts, rec := newTestServer(t, mkServer(c.PublicKey, hash))
+	c.AddHost(t, ts.Addr, ts.HostKey)
+	return &opensshEnv{ts: ts, rec: rec, home: filepath.Join(ts.Root, opensshUser), c: c, password: password}
 }
 
 // runSFTP runs OpenSSH's sftp with the batch file content batch, logging in
 // with method ("key" or "password"). For password login, password is what
 // the askpass script answers.
-func (e *opensshEnv) runSFTP(t *testing.T, method, password, batch string) sftpResult {
+func (e *opensshEnv) runSFTP(t *testing.T, method, password, batch string) opensshtest.Result {
 	t.Helper()
 	switch method {
 	case "key":
@@ -158,43 +84,18 @@ func (e *opensshEnv) runSFTP(t *testing.T, method, password, batch string) sftpR
 		return e.runSFTPWith(t, sftpLogin{Preferred: "password,keyboard-interactive", Password: password}, batch)
 	}
 	t.Fatalf("unknown login method %q", method)
-	return sftpResult{}
-}
-
-// cleanEnv is the test's environment without an SSH agent or askpass
-// settings of the caller's, so only the credentials the test gives are used.
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		switch strings.SplitN(kv, "=", 2)[0] {
-		case "SSH_AUTH_SOCK", "SSH_ASKPASS", "SSH_ASKPASS_REQUIRE", "DISPLAY":
-			continue
-		}
-		env = append(env, kv)
-	}
-	return env
-}
-
-// mustSucceed fails the test unless the batch exited with status 0.
-func (r sftpResult) mustSucceed(t *testing.T, what string) {
-	t.Helper()
-	if r.timedOut {
-		t.Fatalf("%s: sftp timed out after %v; output:\n%s", what, r.elapsed, r.out)
-	}
-	if r.err != nil {
-		t.Fatalf("%s: sftp failed: %v; output:\n%s", what, r.err, r.out)
-	}
+	return opensshtest.Result{}
 }
 
 // TestOpenSSH_Batch drives the server with OpenSSH's sftp in batch mode,
 // logged in with a key and with a password (through SSH_ASKPASS).
 func TestOpenSSH_Batch(t *testing.T) {
-	needSFTP(t)
+	opensshtest.NeedSFTP(t)
 	for _, method := range []string{"key", "password"} {
 		t.Run(method, func(t *testing.T) {
 			e := newOpenSSHEnv(t)
 			src, sum := randomFile(t, bigSize)
-			dst := filepath.Join(e.dir, "down.bin")
+			dst := filepath.Join(e.c.Dir, "down.bin")
 
 			// 1. put, get, ls -l, mkdir, and a symlink that must be refused.
 			r := e.runSFTP(t, method, e.password, strings.Join([]string{
@@ -205,7 +106,7 @@ func TestOpenSSH_Batch(t *testing.T) {
 				"-ln -s /etc/passwd link",
 				"",
 			}, "\n"))
-			r.mustSucceed(t, "put/get/ls/mkdir")
+			r.MustSucceed(t, "put/get/ls/mkdir")
 			if got := fileSHA(t, filepath.Join(e.home, "big.bin")); got != sum {
 				t.Fatal("uploaded file differs on disk")
 			}
@@ -224,8 +125,8 @@ func TestOpenSSH_Batch(t *testing.T) {
 				}
 				return false
 			})
-			if !strings.Contains(r.out, "big.bin") {
-				t.Errorf("ls -l output does not list big.bin:\n%s", r.out)
+			if !strings.Contains(r.Out, "big.bin") {
+				t.Errorf("ls -l output does not list big.bin:\n%s", r.Out)
 			}
 			if fi, err := os.Stat(filepath.Join(e.home, "d")); err != nil || !fi.IsDir() {
 				t.Fatalf("mkdir d: %v, %v", fi, err)
@@ -247,7 +148,7 @@ func TestOpenSSH_Batch(t *testing.T) {
 			}
 
 			// 2. rename (posix-rename@openssh.com) and chmod (setstat).
-			e.runSFTP(t, method, e.password, "rename big.bin d/big.bin\nchmod 600 d/big.bin\n").mustSucceed(t, "rename/chmod")
+			e.runSFTP(t, method, e.password, "rename big.bin d/big.bin\nchmod 600 d/big.bin\n").MustSucceed(t, "rename/chmod")
 			if _, err := os.Stat(filepath.Join(e.home, "big.bin")); !errors.Is(err, fs.ErrNotExist) {
 				t.Fatalf("big.bin still at the old name: %v", err)
 			}
@@ -269,7 +170,7 @@ func TestOpenSSH_Batch(t *testing.T) {
 			})
 
 			// 3. rm, rmdir.
-			e.runSFTP(t, method, e.password, "rm d/big.bin\nrmdir d\n").mustSucceed(t, "rm/rmdir")
+			e.runSFTP(t, method, e.password, "rm d/big.bin\nrmdir d\n").MustSucceed(t, "rm/rmdir")
 			if _, err := os.Stat(filepath.Join(e.home, "d")); !errors.Is(err, fs.ErrNotExist) {
 				t.Fatalf("d still exists: %v", err)
 			}
@@ -286,14 +187,14 @@ func TestOpenSSH_Batch(t *testing.T) {
 
 // TestOpenSSH_WrongPassword: a wrong password makes sftp exit non-zero.
 func TestOpenSSH_WrongPassword(t *testing.T) {
-	needSFTP(t)
+	opensshtest.NeedSFTP(t)
 	e := newOpenSSHEnv(t)
 	r := e.runSFTP(t, "password", "wrong-password", "ls\n")
-	if r.timedOut {
-		t.Fatalf("sftp timed out; output:\n%s", r.out)
+	if r.TimedOut {
+		t.Fatalf("sftp timed out; output:\n%s", r.Out)
 	}
-	if r.err == nil {
-		t.Fatalf("sftp with a wrong password succeeded; output:\n%s", r.out)
+	if r.Err == nil {
+		t.Fatalf("sftp with a wrong password succeeded; output:\n%s", r.Out)
 	}
 	e.rec.wait(t, "auth.rejected", func(ev sftpserver.Event) bool {
 		return ev.Type == sftpserver.EventAuthRejected && ev.User == opensshUser
@@ -308,9 +209,9 @@ func TestOpenSSH_WrongPassword(t *testing.T) {
 // TestOpenSSH_GetOutsideHome: absolute and climbing paths to /etc/passwd
 // must not fetch the host's file.
 func TestOpenSSH_GetOutsideHome(t *testing.T) {
-	needSFTP(t)
+	opensshtest.NeedSFTP(t)
 	e := newOpenSSHEnv(t)
-	local := filepath.Join(e.dir, "fetched")
+	local := filepath.Join(e.c.Dir, "fetched")
 	if err := os.Mkdir(local, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -324,15 +225,15 @@ func TestOpenSSH_GetOutsideHome(t *testing.T) {
 		"pwd",
 		"",
 	}, "\n"))
-	if r.timedOut {
-		t.Fatalf("sftp timed out; output:\n%s", r.out)
+	if r.TimedOut {
+		t.Fatalf("sftp timed out; output:\n%s", r.Out)
 	}
-	if r.err != nil {
+	if r.Err != nil {
 		// Every command is "-"-prefixed: a failure here is a login problem.
-		t.Fatalf("sftp failed: %v; output:\n%s", r.err, r.out)
+		t.Fatalf("sftp failed: %v; output:\n%s", r.Err, r.Out)
 	}
-	if strings.Contains(r.out, "root:") {
-		t.Errorf("sftp output contains passwd content:\n%s", r.out)
+	if strings.Contains(r.Out, "root:") {
+		t.Errorf("sftp output contains passwd content:\n%s", r.Out)
 	}
 	err := filepath.WalkDir(local, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -368,7 +269,7 @@ func TestOpenSSH_Reput(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(e.home, "big.bin"), full[:3<<20], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e.runSFTP(t, "key", "", "reput "+src+" big.bin\n").mustSucceed(t, "reput")
+	e.runSFTP(t, "key", "", "reput "+src+" big.bin\n").MustSucceed(t, "reput")
 	if got := fileSHA(t, filepath.Join(e.home, "big.bin")); got != sum {
 		fi, _ := os.Stat(filepath.Join(e.home, "big.bin"))
 		t.Fatalf("file after reput differs (size %d, want %d)", fi.Size(), len(full))
@@ -430,7 +331,7 @@ virtual_folders = inherit
 // examples' path (auth.Configured, EffectiveFS, EffectivePolicy) and driven
 // by OpenSSH's sftp from several source addresses.
 func TestOpenSSH_AppendixC(t *testing.T) {
-	needSFTP(t)
+	opensshtest.NeedSFTP(t)
 	base := t.TempDir()
 	e := newOpenSSHEnvWith(t, func(pub ssh.PublicKey, hash string) *sftpserver.Server {
 		text := strings.NewReplacer("{BASE}", base, "{HASH}", hash,
@@ -447,7 +348,7 @@ func TestOpenSSH_AppendixC(t *testing.T) {
 	})
 	home := filepath.Join(base, "partners", "alice")
 	src, _ := randomFile(t, 1000)
-	from := func(ip string) { e.extra = []string{"-o", "BindAddress=" + ip} }
+	from := func(ip string) { e.c.Extra = []string{"-o", "BindAddress=" + ip} }
 
 	// From 127.23.0.7 alice is a partner only: home partners/alice with its
 	// structure, uploads in /push only; /push/a.exe is allowed because
@@ -459,28 +360,28 @@ func TestOpenSSH_AppendixC(t *testing.T) {
 	}
 	from("127.23.0.7")
 	r := e.runSFTP(t, "key", "", "ls -1 /\nls -1 /pull\nls -1 /queue\n")
-	r.mustSucceed(t, "partner listing")
+	r.MustSucceed(t, "partner listing")
 	// The tree of the spec: home with /pull, /pull/invoices, /push, and the
 	// partners' virtual folders /team and /queue/alice (support's /support is
 	// not mounted: that group is not associated from this address).
 	for _, want := range []string{"pull", "push", "team", "queue", "invoices", "alice"} {
-		if !regexp.MustCompile(`(?m)(^|/)` + want + `$`).MatchString(r.out) {
-			t.Errorf("listing lacks %s:\n%s", want, r.out)
+		if !regexp.MustCompile(`(?m)(^|/)` + want + `$`).MatchString(r.Out) {
+			t.Errorf("listing lacks %s:\n%s", want, r.Out)
 		}
 	}
-	if strings.Contains(r.out, "support") {
-		t.Errorf("support mounted from a partners-only address:\n%s", r.out)
+	if strings.Contains(r.Out, "support") {
+		t.Errorf("support mounted from a partners-only address:\n%s", r.Out)
 	}
 	if _, err := os.Stat(filepath.Join(base, "queues", "alice")); err != nil {
 		t.Errorf("per-user virtual folder not created: %v", err)
 	}
-	e.runSFTP(t, "key", "", "put "+src+" /push/a.txt\nput "+src+" /push/a.exe\n").mustSucceed(t, "partner upload")
+	e.runSFTP(t, "key", "", "put "+src+" /push/a.txt\nput "+src+" /push/a.exe\n").MustSucceed(t, "partner upload")
 	for _, f := range []string{"push/a.txt", "push/a.exe", "pull/invoices"} {
 		if _, err := os.Stat(filepath.Join(home, f)); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
 	}
-	if r := e.runSFTP(t, "password", e.password, "put "+src+" /pull/x.txt\n"); r.err == nil {
+	if r := e.runSFTP(t, "password", e.password, "put "+src+" /pull/x.txt\n"); r.Err == nil {
 		t.Error("upload into /pull allowed")
 	}
 	ev := e.rec.wait(t, "auth.succeeded", func(ev sftpserver.Event) bool { return ev.Type == sftpserver.EventAuthSucceeded })
@@ -491,12 +392,12 @@ func TestOpenSSH_AppendixC(t *testing.T) {
 	// From 127.2.2.5 alice is associated with support only: the global line
 	// fails closed (deny-full-control, GRP-08), her home stays partners/alice.
 	from("127.2.2.5")
-	e.runSFTP(t, "key", "", "pwd\n").mustSucceed(t, "support-only login")
-	if r := e.runSFTP(t, "key", "", "ls /\n"); r.err == nil {
+	e.runSFTP(t, "key", "", "pwd\n").MustSucceed(t, "support-only login")
+	if r := e.runSFTP(t, "key", "", "ls /\n"); r.Err == nil {
 		t.Error("listing / allowed although the primary group is not associated")
 	}
 	// /support/* has full control through support's rule.
-	e.runSFTP(t, "key", "", "put "+src+" /support/s.txt\n").mustSucceed(t, "support upload")
+	e.runSFTP(t, "key", "", "put "+src+" /support/s.txt\n").MustSucceed(t, "support upload")
 	if _, err := os.Stat(filepath.Join(base, "support", "s.txt")); err != nil {
 		t.Errorf("upload into /support did not reach its real path: %v", err)
 	}
@@ -504,7 +405,7 @@ func TestOpenSSH_AppendixC(t *testing.T) {
 	// From 127.23.0.1 (denied by partners, not in support) and 127.9.9.9: refused (IP-06).
 	for _, ip := range []string{"127.23.0.1", "127.9.9.9"} {
 		from(ip)
-		if r := e.runSFTP(t, "key", "", "pwd\n"); r.err == nil {
+		if r := e.runSFTP(t, "key", "", "pwd\n"); r.Err == nil {
 			t.Errorf("login from %s succeeded", ip)
 		}
 	}
@@ -631,12 +532,12 @@ func mustHashPassword(t *testing.T, pw string) string {
 	return h
 }
 
-// sftpLogin says how runSFTPWith logs in.
+// sftpLogin says how runSFTPWith logs in as opensshUser.
 type sftpLogin struct {
 	// Preferred is ssh's PreferredAuthentications value.
 	Preferred string
-	// Key offers the environment's key (IdentitiesOnly); without it
-	// PubkeyAuthentication is off.
+	// Key offers the environment's key; without it PubkeyAuthentication
+	// is off.
 	Key bool
 	// Password, when not empty, is what the askpass script answers to every
 	// password or keyboard-interactive prompt (one prompt per method).
@@ -645,60 +546,9 @@ type sftpLogin struct {
 
 // runSFTPWith is runSFTP with explicit PreferredAuthentications and
 // identity options, for multi-step logins.
-func (e *opensshEnv) runSFTPWith(t *testing.T, login sftpLogin, batch string) sftpResult {
+func (e *opensshEnv) runSFTPWith(t *testing.T, login sftpLogin, batch string) opensshtest.Result {
 	t.Helper()
-	bin := needSFTP(t)
-	bf, err := os.CreateTemp(e.dir, "batch-*.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bf.WriteString(batch); err != nil {
-		t.Fatal(err)
-	}
-	if err := bf.Close(); err != nil {
-		t.Fatal(err)
-	}
-	env := cleanEnv()
-	// BatchMode=no must come before -b: sftp adds its own "BatchMode yes"
-	// for -b and ssh keeps the first value given.
-	batchMode := "BatchMode=yes"
-	if login.Password != "" {
-		batchMode = "BatchMode=no"
-		env = append(env, "SSH_ASKPASS="+e.askpass(t, login.Password), "SSH_ASKPASS_REQUIRE=force", "DISPLAY=:0")
-	}
-	args := []string{"-F", "/dev/null", "-o", batchMode, "-q", "-b", bf.Name(), "-P", e.port,
-		"-o", "PreferredAuthentications=" + login.Preferred,
-		"-o", "NumberOfPasswordPrompts=1",
-		"-o", "StrictHostKeyChecking=yes",
-		"-o", "UserKnownHostsFile=" + e.kh,
-		"-o", "GlobalKnownHostsFile=/dev/null",
-		"-o", "LogLevel=ERROR",
-	}
-	if login.Key {
-		args = append(args, "-i", e.key, "-o", "IdentitiesOnly=yes")
-	} else {
-		args = append(args, "-o", "PubkeyAuthentication=no")
-	}
-	args = append(args, e.extra...)
-	args = append(args, opensshUser+"@127.0.0.1")
-
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir = e.dir
-	cmd.Env = env
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	start := time.Now()
-	err = cmd.Run()
-	r := sftpResult{err: err, out: out.String(), timedOut: ctx.Err() != nil, elapsed: time.Since(start)}
-	t.Logf("sftp (%s) took %v", login.Preferred, r.elapsed.Round(time.Millisecond))
-	if os.Getenv("SFTPKIT_DEBUG") != "" {
-		t.Logf("output:\n%s", r.out)
-	}
-	return r
+	return e.c.Run(t, opensshtest.Login{User: opensshUser, Addr: e.ts.Addr, Preferred: login.Preferred, Key: login.Key, Password: login.Password}, batch)
 }
 
 // multiStepConfig is a groups configuration whose account alice needs both
@@ -723,7 +573,7 @@ required_credentials = password, ssh-key
 // through keyboard-interactive or password) and password then key log in;
 // key + wrong password, the key alone and the password alone are refused.
 func TestOpenSSH_MultiStep(t *testing.T) {
-	needSFTP(t)
+	opensshtest.NeedSFTP(t)
 	base := t.TempDir()
 	e := newOpenSSHEnvWith(t, func(pub ssh.PublicKey, hash string) *sftpserver.Server {
 		text := strings.NewReplacer("{BASE}", base, "{HASH}", hash,
@@ -762,7 +612,7 @@ func TestOpenSSH_MultiStep(t *testing.T) {
 	}
 	for _, tt := range ok {
 		t.Run(tt.name, func(t *testing.T) {
-			e.runSFTPWith(t, tt.login, "pwd\n").mustSucceed(t, tt.name)
+			e.runSFTPWith(t, tt.login, "pwd\n").MustSucceed(t, tt.name)
 			// Each case has its own order of methods, so the event is its own.
 			e.rec.wait(t, "auth.succeeded with methods "+strings.Join(tt.want, ","), func(ev sftpserver.Event) bool {
 				return ev.Type == sftpserver.EventAuthSucceeded && ev.User == opensshUser && slices.Equal(ev.Methods, tt.want)
@@ -784,11 +634,11 @@ func TestOpenSSH_MultiStep(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			before := len(succeeded())
 			r := e.runSFTPWith(t, tt.login, "pwd\n")
-			if r.timedOut {
-				t.Fatalf("sftp timed out; output:\n%s", r.out)
+			if r.TimedOut {
+				t.Fatalf("sftp timed out; output:\n%s", r.Out)
 			}
-			if r.err == nil {
-				t.Fatalf("login succeeded; output:\n%s", r.out)
+			if r.Err == nil {
+				t.Fatalf("login succeeded; output:\n%s", r.Out)
 			}
 			e.rec.wait(t, "auth.rejected", func(ev sftpserver.Event) bool {
 				return ev.Type == sftpserver.EventAuthRejected && ev.User == opensshUser

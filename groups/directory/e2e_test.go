@@ -84,7 +84,8 @@ func TestEndToEnd_OpenSSH(t *testing.T) {
 	}
 	ts := sftptest.NewServer(t, srv)
 	go srv.Serve(dedicated)
-	c := opensshtest.New(t, ts.Addr, ts.HostKey)
+	c := opensshtest.New(t)
+	c.AddHost(t, ts.Addr, ts.HostKey)
 	c.AddHost(t, dedicated.Addr().String(), ts.HostKey)
 	keyText := string(ssh.MarshalAuthorizedKey(c.PublicKey))
 

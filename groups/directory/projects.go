@@ -91,9 +91,9 @@ func (d *Directory) SetMember(ctx context.Context, actor, project, user string, 
 		if err != nil {
 			return err
 		}
-		p, err := tx.Project(project)
-		if err != nil || p.Tenant != t.ID {
-			return ErrNotFound
+		p, err := tenantProject(tx, t, project)
+		if err != nil {
+			return err
 		}
 		if !manager(a) {
 			ms, err := tx.Members(p.ID)
@@ -127,9 +127,9 @@ func (d *Directory) Members(ctx context.Context, actor, project string) ([]Membe
 		if err != nil {
 			return err
 		}
-		p, err := tx.Project(project)
-		if err != nil || p.Tenant != t.ID {
-			return ErrNotFound
+		p, err := tenantProject(tx, t, project)
+		if err != nil {
+			return err
 		}
 		ms, err := tx.Members(p.ID)
 		if err != nil {
@@ -148,6 +148,16 @@ func (d *Directory) Members(ctx context.Context, actor, project string) ([]Membe
 		return nil
 	})
 	return out, err
+}
+
+// tenantProject loads a project of tenant t; other tenants' projects do
+// not exist for t's users.
+func tenantProject(tx Tx, t Tenant, id string) (Project, error) {
+	p, err := tx.Project(id)
+	if err == nil && p.Tenant != t.ID {
+		err = ErrNotFound
+	}
+	return p, err
 }
 
 // Share is a project shared with a user, with the user's preset.

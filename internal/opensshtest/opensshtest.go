@@ -55,9 +55,9 @@ type Client struct {
 	Extra []string
 }
 
-// New makes a client for the server listening on addr with hostKey, with a
-// fresh Ed25519 key.
-func New(t testing.TB, addr string, hostKey ssh.PublicKey) *Client {
+// New makes a client with a fresh Ed25519 key; pin the server's host key
+// with AddHost before running sftp.
+func New(t testing.TB) *Client {
 	t.Helper()
 	c := &Client{Dir: t.TempDir()}
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
@@ -76,11 +76,10 @@ func New(t testing.TB, addr string, hostKey ssh.PublicKey) *Client {
 		t.Fatal(err)
 	}
 	c.KnownHosts = filepath.Join(c.Dir, "known_hosts")
-	c.AddHost(t, addr, hostKey)
 	return c
 }
 
-// AddHost pins hostKey for another address of the server (another
+// AddHost pins hostKey for the server listening on addr (call it once per
 // listener).
 func (c *Client) AddHost(t testing.TB, addr string, hostKey ssh.PublicKey) {
 	t.Helper()
