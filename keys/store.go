@@ -273,50 +273,15 @@ func (s *MemoryStore) Add(ctx context.Context, owner string, k Key) (Key, error)
 	if owner == "" {
 		return Key{}, ErrInvalidOwner
 	}
-	if k.PublicKey == nil {
-		return Key{}, fmt.Errorf("%w (no key)", ErrInvalidKey)
-	}
-	if reason := refused(k.PublicKey); reason != "" {
-		return Key{}, fmt.Errorf("%w: %s", ErrKeyTypeNotAllowed, reason)
-	}
-	title, err := checkTitle(k.Title)
+	now := s.now()
+	k, err := k.Validated(now)
 	if err != nil {
 		return Key{}, err
 	}
-	switch k.Status {
-	case "":
-		k.Status = StatusActive
-	case StatusActive, StatusDisabled:
-	default:
-		return Key{}, ErrInvalidStatus
-	}
-	now := s.now()
-	if !k.ExpiresAt.IsZero() && !k.ExpiresAt.After(now) {
-		return Key{}, ErrExpiryInPast
-	}
-	var cidrs []netip.Prefix
-	for _, p := range k.SourceCIDRs {
-		if !p.IsValid() {
-			return Key{}, ErrInvalidSourceCIDR
-		}
-		cidrs = append(cidrs, p.Masked())
-	}
-	wire := bytes.Clone(k.PublicKey.Marshal())
-	// Re-parse the wire form: the stored key never shares memory with k.
-	pub, err := ssh.ParsePublicKey(bytes.Clone(wire))
-	if err != nil {
-		return Key{}, fmt.Errorf("%w (does not parse)", ErrInvalidKey)
-	}
-	e := &storedKey{wire: wire, k: Key{
-		Title:       title,
-		Fingerprint: ssh.FingerprintSHA256(pub),
-		Algorithm:   pub.Type(),
-		Created:     now,
-		Modified:    now,
-		ExpiresAt:   k.ExpiresAt.Round(0),
-		Status:      k.Status,
-		SourceCIDRs: cidrs,
-	}}
+	wire := k.PublicKey.Marshal()
+	k.PublicKey = nil
+	k.Created, k.Modified = now, now
+	e := &storedKey{wire: wire, k: k}
 
 	s.mu.Lock()
 	ok := s.owners[owner]
@@ -342,6 +307,90 @@ func (s *MemoryStore) Add(ctx context.Context, owner string, k Key) (Key, error)
 
 	s.notify(ctx, EventKeyAdded, owner, res, now)
 	return res, nil
+}
+
+// Validated checks k as a Store's Add must (see [MemoryStore.Add] for the
+// rules, all but the owner and duplicate checks, which need the store) and
+// returns the key to store: title trimmed, status defaulted to
+// StatusActive, source prefixes masked, Fingerprint and Algorithm set,
+// ExpiresAt without monotonic reading, PublicKey a private copy. ID,
+// Created, Modified and LastUsed are cleared for the store to set. Stores
+// other than MemoryStore use it so that every store accepts the same keys.
+func (k Key) Validated(now time.Time) (Key, error) {
+	if k.PublicKey == nil {
+		return Key{}, fmt.Errorf("%w (no key)", ErrInvalidKey)
+	}
+	if reason := refused(k.PublicKey); reason != "" {
+		return Key{}, fmt.Errorf("%w: %s", ErrKeyTypeNotAllowed, reason)
+	}
+	title, err := checkTitle(k.Title)
+	if err != nil {
+		return Key{}, err
+	}
+	switch k.Status {
+	case "":
+		k.Status = StatusActive
+	case StatusActive, StatusDisabled:
+	default:
+		return Key{}, ErrInvalidStatus
+	}
+	if !k.ExpiresAt.IsZero() && !k.ExpiresAt.After(now) {
+		return Key{}, ErrExpiryInPast
+	}
+	var cidrs []netip.Prefix
+	for _, p := range k.SourceCIDRs {
+		if !p.IsValid() {
+			return Key{}, ErrInvalidSourceCIDR
+		}
+		cidrs = append(cidrs, p.Masked())
+	}
+	// Re-parse the wire form: the stored key never shares memory with k.
+	pub, err := ssh.ParsePublicKey(bytes.Clone(k.PublicKey.Marshal()))
+	if err != nil {
+		return Key{}, fmt.Errorf("%w (does not parse)", ErrInvalidKey)
+	}
+	return Key{
+		Title:       title,
+		Fingerprint: ssh.FingerprintSHA256(pub),
+		Algorithm:   pub.Type(),
+		PublicKey:   pub,
+		ExpiresAt:   k.ExpiresAt.Round(0),
+		Status:      k.Status,
+		SourceCIDRs: cidrs,
+	}, nil
+}
+
+// Apply checks u as a Store's Update must (see [MemoryStore.Update]) and
+// returns k with u applied at now (Modified moved when any field is set)
+// and whether the status changed.
+func (u Update) Apply(k Key, now time.Time) (Key, bool, error) {
+	if u.PublicKey != nil {
+		return Key{}, false, ErrKeyImmutable
+	}
+	if u.Title != nil {
+		t, err := checkTitle(*u.Title)
+		if err != nil {
+			return Key{}, false, err
+		}
+		k.Title = t
+	}
+	if u.Status != nil && *u.Status != StatusActive && *u.Status != StatusDisabled {
+		return Key{}, false, ErrInvalidStatus
+	}
+	if u.ExpiresAt != nil && !u.ExpiresAt.IsZero() && !u.ExpiresAt.After(now) {
+		return Key{}, false, ErrExpiryInPast
+	}
+	changed := u.Status != nil && *u.Status != k.Status
+	if u.Status != nil {
+		k.Status = *u.Status
+	}
+	if u.ExpiresAt != nil {
+		k.ExpiresAt = u.ExpiresAt.Round(0)
+	}
+	if u.Title != nil || u.Status != nil || u.ExpiresAt != nil {
+		k.Modified = now
+	}
+	return k, changed, nil
 }
 
 // checkTitle trims and validates a title.
@@ -415,44 +464,22 @@ func (s *MemoryStore) Update(ctx context.Context, owner, id string, u Update) (K
 	if err := ctx.Err(); err != nil {
 		return Key{}, err
 	}
-	if u.PublicKey != nil {
-		return Key{}, ErrKeyImmutable
-	}
-	var title string
-	if u.Title != nil {
-		t, err := checkTitle(*u.Title)
-		if err != nil {
-			return Key{}, err
-		}
-		title = t
-	}
-	if u.Status != nil && *u.Status != StatusActive && *u.Status != StatusDisabled {
-		return Key{}, ErrInvalidStatus
-	}
 	now := s.now()
-	if u.ExpiresAt != nil && !u.ExpiresAt.IsZero() && !u.ExpiresAt.After(now) {
-		return Key{}, ErrExpiryInPast
-	}
-
 	s.mu.Lock()
 	e := s.lookup(owner, id)
 	if e == nil {
 		s.mu.Unlock()
+		if _, _, err := u.Apply(Key{}, now); err != nil {
+			return Key{}, err // a malformed update is reported as such
+		}
 		return Key{}, ErrKeyNotFound
 	}
-	statusChanged := u.Status != nil && *u.Status != e.k.Status
-	if u.Title != nil {
-		e.k.Title = title
+	k, statusChanged, err := u.Apply(e.k, now)
+	if err != nil {
+		s.mu.Unlock()
+		return Key{}, err
 	}
-	if u.Status != nil {
-		e.k.Status = *u.Status
-	}
-	if u.ExpiresAt != nil {
-		e.k.ExpiresAt = u.ExpiresAt.Round(0)
-	}
-	if u.Title != nil || u.Status != nil || u.ExpiresAt != nil {
-		e.k.Modified = now
-	}
+	e.k = k
 	res := e.out()
 	s.mu.Unlock()
 
