@@ -21,12 +21,9 @@ import (
 
 // Options configures a Directory.
 type Options struct {
-	// Store keeps the directory; nil means a new MemoryStore.
+	// Store keeps the directory and its keys; nil means a new
+	// MemoryStore using Now.
 	Store Store
-	// Keys keeps the users' SSH keys, by user ID; nil means a new
-	// keys.MemoryStore using Now. Its notifications are not used: the
-	// directory sends its own, naming the tenant and the user.
-	Keys keys.Store
 	// Now is the clock (trials, key expiry, timestamps); nil means time.Now.
 	Now func() time.Time
 	// NewLoginID makes login ID candidates; nil means "q" followed by 7
@@ -70,18 +67,16 @@ type Directory struct {
 // New returns a Directory.
 func New(opt Options) *Directory {
 	d := &Directory{
-		store: opt.Store, keys: opt.Keys, now: opt.Now, newLoginID: opt.NewLoginID, newID: opt.NewID,
+		store: opt.Store, now: opt.Now, newLoginID: opt.NewLoginID, newID: opt.NewID,
 		notify: opt.Notify, endpoints: opt.Endpoints, replaceID: opt.CustomLoginReplacesID,
-	}
-	if d.store == nil {
-		d.store = NewMemoryStore()
 	}
 	if d.now == nil {
 		d.now = time.Now
 	}
-	if d.keys == nil {
-		d.keys = keys.NewMemoryStore(keys.MemoryStoreOptions{Now: d.now})
+	if d.store == nil {
+		d.store = NewMemoryStore(d.now)
 	}
+	d.keys = d.store.Keys()
 	if d.newLoginID == nil {
 		d.newLoginID = randomLoginID
 	}

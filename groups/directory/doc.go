@@ -27,6 +27,6 @@
 //     cannot be deleted (QROLE-01).
 //   - Project names are unique per tenant, case-insensitively, and valid
 //     file names: they name the mount points of SFTP sessions.
-//   - Deleting a user deletes its keys after the user is gone (the key
-//     store is separate from the directory store).
+//   - Deleting a user deletes its keys in the same transaction; the login
+//     ID survives in the tombstone, the keys do not.
 package directory

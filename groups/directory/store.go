@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/sftpkit/sftpkit/keys"
 )
 
 // Store keeps a directory. Every change the directory makes runs in one
@@ -19,6 +22,9 @@ type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	// View runs fn in a read-only transaction.
 	View(ctx context.Context, fn func(Tx) error) error
+	// Keys is the store of the users' SSH keys, by user ID. Its
+	// notifications are not used: the directory sends its own.
+	Keys() keys.Store
 }
 
 // Tx reads and writes a directory inside a transaction. Lookups that find
@@ -67,6 +73,8 @@ type Tx interface {
 	Memberships(user string) ([]Member, error)
 	// PutMember sets a membership; PresetNone removes it.
 	PutMember(m Member) error
+	// DeleteKeys removes every SSH key of a user, with the transaction.
+	DeleteKeys(owner string) error
 }
 
 // normEmail is the form emails are compared in.
@@ -74,10 +82,12 @@ func normEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
 
 // MemoryStore is the in-memory Store, for tests and single-process use.
 // Update transactions run one at a time on a copy of the state that
-// replaces it on commit.
+// replaces it on commit; keys live in a keys.MemoryStore, and the keys a
+// transaction deletes go when it commits.
 type MemoryStore struct {
-	mu sync.RWMutex
-	st *memState
+	mu   sync.RWMutex
+	st   *memState
+	keys *keys.MemoryStore
 }
 
 type memState struct {
@@ -88,13 +98,17 @@ type memState struct {
 	members    map[[2]string]Member // project, user
 }
 
-// NewMemoryStore returns an empty MemoryStore.
-func NewMemoryStore() *MemoryStore {
+// NewMemoryStore returns an empty MemoryStore whose key store reads the
+// clock now (nil: time.Now).
+func NewMemoryStore(now func() time.Time) *MemoryStore {
 	return &MemoryStore{st: &memState{
 		tenants: map[string]Tenant{}, users: map[string]User{}, tombstones: map[[2]string]Tombstone{},
 		projects: map[string]Project{}, members: map[[2]string]Member{},
-	}}
+	}, keys: keys.NewMemoryStore(keys.MemoryStoreOptions{Now: now})}
 }
+
+// Keys implements Store.
+func (s *MemoryStore) Keys() keys.Store { return s.keys }
 
 var _ Store = (*MemoryStore)(nil)
 
@@ -109,10 +123,17 @@ func (s *MemoryStore) Update(ctx context.Context, fn func(Tx) error) error {
 		tenants: maps.Clone(s.st.tenants), users: maps.Clone(s.st.users), tombstones: maps.Clone(s.st.tombstones),
 		projects: maps.Clone(s.st.projects), members: maps.Clone(s.st.members),
 	}
-	if err := fn(memTx{next}); err != nil {
+	tx := memTx{st: next, purge: new([]string)}
+	if err := fn(tx); err != nil {
 		return err
 	}
 	s.st = next
+	for _, owner := range *tx.purge {
+		ks, _ := s.keys.List(ctx, owner)
+		for _, k := range ks {
+			s.keys.Delete(ctx, owner, k.ID)
+		}
+	}
 	return nil
 }
 
@@ -123,12 +144,20 @@ func (s *MemoryStore) View(ctx context.Context, fn func(Tx) error) error {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return fn(memTx{s.st})
+	return fn(memTx{st: s.st, purge: new([]string)})
 }
 
 // memTx is a transaction on a memState. Values are copied in and out, so
 // callers never share memory with the store.
-type memTx struct{ st *memState }
+type memTx struct {
+	st    *memState
+	purge *[]string // owners whose keys go on commit
+}
+
+func (t memTx) DeleteKeys(owner string) error {
+	*t.purge = append(*t.purge, owner)
+	return nil
+}
 
 func (t memTx) Tenant(id string) (Tenant, error) {
 	v, ok := t.st.tenants[id]

@@ -175,8 +175,7 @@ func (d *Directory) target(tx Tx, t Tenant, id string) (User, error) {
 // keys deleted, and its login ID kept in a tombstone for the same person
 // (QLOGIN-03). The owner cannot be deleted; owner or administrator only.
 func (d *Directory) DeleteUser(ctx context.Context, actor, id string) error {
-	var keysOf string
-	err := d.store.Update(ctx, func(tx Tx) error {
+	return d.store.Update(ctx, func(tx Tx) error {
 		a, t, err := d.actor(tx, actor)
 		if err != nil {
 			return err
@@ -197,22 +196,11 @@ func (d *Directory) DeleteUser(ctx context.Context, actor, id string) error {
 				return err
 			}
 		}
-		keysOf = u.ID
+		if err := tx.DeleteKeys(u.ID); err != nil {
+			return err
+		}
 		return tx.DeleteUser(u.ID)
 	})
-	if err != nil {
-		return err
-	}
-	// Keys live in their own store: remove them after the user is gone
-	// (a key of a deleted user can no longer log in anyway).
-	ks, err := d.keys.List(ctx, keysOf)
-	if err != nil {
-		return nil
-	}
-	for _, k := range ks {
-		d.keys.Delete(ctx, keysOf, k.ID)
-	}
-	return nil
 }
 
 // Users lists the users and contacts the acting user may see (§22(a)):
@@ -391,15 +379,13 @@ func (d *Directory) TransferOwnership(ctx context.Context, actor, newEmail, newN
 		prev = a.Email
 		a.Email, a.Name, a.PasswordHash, a.CustomLogin, a.Modified = email, name, "", "", d.now()
 		out = a
+		if err := tx.DeleteKeys(a.ID); err != nil {
+			return err
+		}
 		return tx.PutUser(a)
 	})
 	if err != nil {
 		return User{}, err
-	}
-	if ks, err := d.keys.List(ctx, out.ID); err == nil {
-		for _, k := range ks {
-			d.keys.Delete(ctx, out.ID, k.ID)
-		}
 	}
 	d.send(ctx, []Notification{{Kind: NotifyOwnershipTransferred, Tenant: out.Tenant, User: out.ID, Email: out.Email,
 		Name: out.Name, PreviousEmail: prev, At: d.now()}})
