@@ -12,6 +12,32 @@
 // and a refused call changes nothing. Login resolves an SFTP login name for
 // the authentication layer.
 //
+// Storage: MemoryStore (tests, single process) and SQLStore on
+// database/sql, with SQLite (modernc.org/sqlite, pure Go) as the embedded
+// default (OpenSQLite); one store suite runs against both. Each call is
+// one Store.Update transaction; writers are serialised, so licence counts
+// stay exact under concurrent calls. The SSH keys live in the same store.
+//
+// Serving SFTP: Directory.Authenticator plugs into sftpserver.Server.Auth
+// (generated login IDs everywhere, custom logins only on the tenant's
+// dedicated listener, the account password, the user's usable keys);
+// SessionFS and SessionPolicy give each session its filesystem and
+// permission policy — for a locked or Jailed user a read-only root with
+// one vfs mount per shared project, for others their home with a
+// protected "Projects Shared With Me" folder — with Appendix A's presets
+// as perms rules:
+//
+//	authn, _ := d.Authenticator()
+//	srv := &sftpserver.Server{
+//		Auth: authn,
+//		FS: sftpserver.FileSystemFunc(func(ctx context.Context, s sftpserver.SessionInfo) (afero.Fs, error) {
+//			return d.SessionFS(ctx, s.Identity.Value.(*directory.Account), storage)
+//		}),
+//		Policy: func(ctx context.Context, s sftpserver.SessionInfo) (*perms.Policy, error) {
+//			return d.SessionPolicy(ctx, s.Identity.Value.(*directory.Account), s.Identity.User)
+//		},
+//	}
+//
 // Quatrix's user classes are groups, so the package lives under groups; it
 // imports auth (password hashing), keys (the key objects and their store)
 // and internal/vpath, and nothing imports it but programs that wire it into

@@ -46,13 +46,28 @@ const password = "pat's long passphrase"
 // Jailed user's "Projects Shared With Me" (SPEC §18–§21).
 func TestEndToEnd_OpenSSH(t *testing.T) {
 	opensshtest.NeedSFTP(t)
+	t.Run("memory", func(t *testing.T) {
+		clk := &testClock{}
+		endToEnd(t, clk, directory.NewMemoryStore(clk.Now))
+	})
+	t.Run("sqlite", func(t *testing.T) {
+		clk := &testClock{}
+		s, err := directory.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "directory.db"), clk.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		endToEnd(t, clk, s)
+	})
+}
+
+func endToEnd(t *testing.T, clk *testClock, store directory.Store) {
 	ctx := context.Background()
 	dedicated, err := net.Listen("tcp", "127.0.0.2:0")
 	if err != nil {
 		t.Skipf("no second loopback address: %v", err)
 	}
-	clk := &testClock{}
-	d := directory.New(directory.Options{Now: clk.Now})
+	d := directory.New(directory.Options{Now: clk.Now, Store: store})
 	tenant, owner, err := d.CreateTenant(ctx, directory.NewTenant{Name: "acme", UserLicences: 10, SFTPLicences: 5,
 		Module: directory.SFTPModule{Enabled: true}, DedicatedEndpoint: dedicated.Addr().String(), OwnerEmail: "owner@acme.example"})
 	if err != nil {
