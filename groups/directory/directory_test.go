@@ -704,3 +704,18 @@ func TestQROLE_08_CustomClasses(t *testing.T) {
 		t.Fatalf("invalid class: %v", err)
 	}
 }
+
+func TestQKEY_03_KeyImmutableThroughTheDirectory(t *testing.T) {
+	f := newFixture(t, Options{}, NewTenant{})
+	u := f.user(t, "u@acme.example", NewUser{SFTP: true})
+	k, err := f.d.AddKey(ctx, u.ID, u.ID, "laptop", edKey(t), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.d.UpdateKey(ctx, u.ID, u.ID, k.ID, keys.Update{PublicKey: k.PublicKey}); !errors.Is(err, ErrKeyImmutable) {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := f.d.AddKey(ctx, u.ID, u.ID, "again", edKey(t), f.clk.Now().Add(-time.Second)); !errors.Is(err, ErrExpiryInPast) {
+		t.Fatalf("past expiry: %v", err)
+	}
+}

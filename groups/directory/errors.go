@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+
+	"github.com/sftpkit/sftpkit/keys"
 )
 
 // Errors of the directory's operations (SPEC §18–§22). Every refused call
@@ -57,4 +59,16 @@ var (
 	ErrOwnerImmutable = errors.New("directory: the owner can only be changed by transferring ownership")
 	// ErrProjectExists: a project of that name already exists in the tenant.
 	ErrProjectExists = errors.New("directory: project already exists")
+)
+
+// The key errors of SPEC §20 are package keys' own; they are repeated
+// here so that callers of the directory find every sentinel in one place.
+var (
+	ErrKeyImmutable      = keys.ErrKeyImmutable      // QKEY-03: key material never changes
+	ErrKeyExists         = keys.ErrKeyExists         // QKEY-02
+	ErrInvalidKey        = keys.ErrInvalidKey        // QKEY-01
+	ErrKeyTypeNotAllowed = keys.ErrKeyTypeNotAllowed // QKEY-01
+	ErrInvalidTitle      = keys.ErrInvalidTitle      // QKEY-01
+	ErrExpiryInPast      = keys.ErrExpiryInPast      // QKEY-01
+	ErrKeyNotFound       = keys.ErrKeyNotFound       // QKEY-04
 )
