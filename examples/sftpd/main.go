@@ -27,6 +27,13 @@
 //	-v                     log every operation at debug level
 //	-debug ADDR            serve Go's profiles (/debug/pprof/) and runtime
 //	                       statistics (/debug/vars) on ADDR; keep it on loopback
+//	-admin ADDR            serve the admin API (/api/v1/) of a Quatrix-style
+//	                       directory on ADDR; its SFTP users log in on the same
+//	                       listeners. State in ROOT/directory.db (ROOT: -root,
+//	                       else -data); first start creates the tenant "demo"
+//	                       (10 user, 5 SFTP licences) and its owner
+//	-admin-owner EMAIL     the owner's email (default owner@example.com)
+//	-admin-password PASS   the owner's password (default: generated, printed once)
 //
 // Single-account mode, chosen when any of these is given (and -config is not):
 //
@@ -104,6 +111,8 @@ type options struct {
 	keysFile string
 	verbose  bool
 	debug    string
+	// admin, adminOwner and adminPassword configure the admin API.
+	admin, adminOwner, adminPassword string
 	// single is set when a single-account flag was given.
 	single bool
 }
@@ -130,6 +139,9 @@ func main() {
 	fs.StringVar(&o.keysFile, "authorized-keys", "", "single-account mode: the account's authorized_keys file")
 	fs.BoolVar(&o.verbose, "v", false, "debug logging")
 	fs.StringVar(&o.debug, "debug", "", "serve /debug/pprof/ and /debug/vars on this address (loopback only)")
+	fs.StringVar(&o.admin, "admin", "", "serve the admin API of a Quatrix-style directory on this address")
+	fs.StringVar(&o.adminOwner, "admin-owner", "owner@example.com", "admin: the demo tenant owner's email (first start)")
+	fs.StringVar(&o.adminPassword, "admin-password", "", "admin: the owner's password (first start; default generated and printed once)")
 	fs.Parse(os.Args[1:])
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
@@ -177,6 +189,13 @@ func run(ctx, hard context.Context, o options, log *slog.Logger, out io.Writer) 
 	}
 	if len(listen) == 0 {
 		listen = []string{"127.0.0.1:2022"}
+	}
+	if o.admin != "" {
+		stopAdmin, err := startAdmin(srv, o, listen, log, out)
+		if err != nil {
+			return err
+		}
+		defer stopAdmin()
 	}
 	if o.debug != "" {
 		stopDebug, err := serveDebug(o.debug, log)
@@ -384,6 +403,9 @@ func loadAccount(o options, out io.Writer) (auth.Account, error) {
 	pw := rand.Text()
 	h, err := auth.HashPassword(pw)
 	if err != nil {
+		return a, err
+	}
+	if err := os.MkdirAll(o.data, 0o700); err != nil {
 		return a, err
 	}
 	f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)

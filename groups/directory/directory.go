@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -62,6 +63,8 @@ type Directory struct {
 	endpoints  []string
 	policy     auth.PasswordPolicy
 	replaceID  bool
+	dummyOnce  sync.Once
+	dummy      string
 }
 
 // New returns a Directory.

@@ -125,3 +125,14 @@ func sameEndpoint(ep string, local net.Addr) bool {
 	}
 	return false
 }
+
+// Knows reports whether login names one of the directory's users on the
+// listener local — a generated login ID, or a custom login on its tenant's
+// dedicated endpoint — whether or not that user may log in now. A server
+// serving other accounts too routes a connection to the directory's
+// Authenticator when it returns true (see auth.Route).
+func (d *Directory) Knows(ctx context.Context, login string, local net.Addr) bool {
+	_, _, err := d.Login(ctx, login, local)
+	var le *LoginError
+	return err == nil || (errors.As(err, &le) && le.Reason != RefusedUnknownUser)
+}
