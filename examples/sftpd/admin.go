@@ -28,7 +28,7 @@ import (
 // directory lives in ROOT/directory.db (ROOT is -root, or -data in
 // configuration mode); at first start it holds the tenant "demo" with 10
 // user and 5 SFTP licences and its owner. It returns a function that stops
-// the HTTP server and closes the database.
+// the HTTP server and closes the database. The web page is served at /.
 func startAdmin(srv *sftpserver.Server, o options, endpoints []string, log *slog.Logger, out io.Writer) (func(), error) {
 	ctx := context.Background()
 	root := o.root
@@ -106,7 +106,7 @@ func startAdmin(srv *sftpserver.Server, o options, endpoints []string, log *slog
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/api/v1/", adminapi.New(adminapi.Options{Directory: d, Lockout: lockout, Events: events, Logger: log}))
+	mux.Handle("/", adminapi.NewSite(adminapi.Options{Directory: d, Lockout: lockout, Events: events, Logger: log}))
 	l, err := net.Listen("tcp", o.admin)
 	if err != nil {
 		store.Close()
@@ -118,7 +118,7 @@ func startAdmin(srv *sftpserver.Server, o options, endpoints []string, log *slog
 			log.Error("sftpd: admin server stopped", "err", err)
 		}
 	}()
-	log.Info("sftpd: admin API", "url", "http://"+l.Addr().String()+"/api/v1/", "directory", filepath.Join(root, "directory.db"))
+	log.Info("sftpd: admin page and API", "page", "http://"+l.Addr().String()+"/", "api", "http://"+l.Addr().String()+"/api/v1/", "directory", filepath.Join(root, "directory.db"))
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

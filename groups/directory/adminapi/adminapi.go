@@ -34,7 +34,6 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/sftpkit/sftpkit/auth"
@@ -63,8 +62,9 @@ type Options struct {
 }
 
 type handler struct {
-	opt Options
-	mux *http.ServeMux
+	opt      Options
+	mux      *http.ServeMux
+	sessions *sessions // the web page's, with NewSite
 }
 
 // New returns the API handler. Mount it so that it sees the full path
@@ -185,37 +185,20 @@ func (h *handler) wrap(fn func(context.Context, *request) (int, any, error)) htt
 }
 
 // authenticate checks HTTP Basic credentials (email, password) through the
-// lockout, answering 401 itself when they fail.
+// lockout, or the web page's session (see NewSite), answering 401 itself
+// when neither holds.
 func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) (directory.User, bool) {
-	deny := func() (directory.User, bool) {
-		w.Header().Set("WWW-Authenticate", `Basic realm="sftpkit admin", charset="UTF-8"`)
-		writeError(w, http.StatusUnauthorized, "unauthorized", "log in with your email and password")
-		return directory.User{}, false
-	}
-	email, password, ok := r.BasicAuth()
-	if !ok || email == "" {
-		return deny()
-	}
-	account := strings.ToLower(email)
-	src := remoteIP(r)
-	if l := h.opt.Lockout; l != nil {
-		if err := l.Check(r.Context(), account, src); err != nil {
-			h.opt.Events.Add(Event{Time: h.opt.Now(), Type: "admin.login.rejected", User: email, Reason: string(auth.ReasonOf(err))})
-			return deny()
+	email, password, basic := r.BasicAuth()
+	if basic {
+		if u, ok := h.checkLogin(r, email, password); ok {
+			return u, true
 		}
+	} else if u, ok := h.sessionActor(r); ok {
+		return u, true
 	}
-	u, err := h.opt.Directory.WebLogin(r.Context(), email, password)
-	if err != nil {
-		if l := h.opt.Lockout; l != nil {
-			l.Failure(r.Context(), account, src)
-		}
-		h.opt.Events.Add(Event{Time: h.opt.Now(), Type: "admin.login.rejected", User: email, Reason: string(auth.ReasonBadCredentials)})
-		return deny()
-	}
-	if l := h.opt.Lockout; l != nil {
-		l.Success(r.Context(), account, src)
-	}
-	return u, true
+	w.Header().Set("WWW-Authenticate", `Basic realm="sftpkit admin", charset="UTF-8"`)
+	writeError(w, http.StatusUnauthorized, "unauthorized", "log in with your email and password")
+	return directory.User{}, false
 }
 
 func remoteIP(r *http.Request) netip.Addr {
