@@ -49,9 +49,11 @@ type FileSystemFunc func(ctx context.Context, s SessionInfo) (afero.Fs, error)
 func (f FileSystemFunc) NewFS(ctx context.Context, s SessionInfo) (afero.Fs, error) { return f(ctx, s) }
 
 // A PolicyFunc returns the permission policy of an SFTP session (SPEC §7,
-// §8): which operations each virtual path allows. A nil policy allows every
-// operation. It is called once per session, after authentication; the policy
-// is immutable for the session's life (SPEC CFG-12).
+// §8): which operations each virtual path allows. It is called once per
+// session, after authentication; the policy is immutable for the session's
+// life (SPEC CFG-12). It must return a policy or an error: a nil policy
+// without an error refuses the session (fail closed), as an error does. To
+// give every session full control, leave Server.Policy nil.
 type PolicyFunc func(ctx context.Context, s SessionInfo) (*perms.Policy, error)
 
 // HomeDirs returns the default FileSystem: each account is jailed, with

@@ -74,12 +74,18 @@ func startAdmin(srv *sftpserver.Server, o options, endpoints []string, log *slog
 		return baseFS.NewFS(ctx, s)
 	})
 	basePolicy := srv.Policy
+	fullControl, err := perms.ParseSet("allow-full-control")
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	srv.Policy = func(ctx context.Context, s sftpserver.SessionInfo) (*perms.Policy, error) {
 		if a, ok := s.Identity.Value.(*directory.Account); ok {
 			return d.SessionPolicy(ctx, a, s.Identity.User)
 		}
 		if basePolicy == nil {
-			return nil, nil
+			// What a nil Server.Policy gives: full control in the home.
+			return perms.Compile(s.Identity.User, fullControl, "sftpd single account", nil)
 		}
 		return basePolicy(ctx, s)
 	}
