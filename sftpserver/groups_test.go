@@ -42,7 +42,15 @@ func newConfigServer(t *testing.T, text string, names ...string) *configFixture 
 func serveConfig(t *testing.T, text string, names []string, opt auth.ConfiguredOptions) *configFixture {
 	t.Helper()
 	f := &configFixture{base: t.TempDir(), keys: map[string]ssh.Signer{}}
-	cfg, err := groups.Parse("test.ini", []byte(f.expand(t, text, names)))
+	f.ts, f.rec = newTestServer(t, configuredServer(t, f.expand(t, text, names), opt))
+	return f
+}
+
+// configuredServer is the server examples/sftpd runs for a configuration:
+// auth.Configured with opt, EffectiveFS and EffectivePolicy.
+func configuredServer(t *testing.T, text string, opt auth.ConfiguredOptions) *sftpserver.Server {
+	t.Helper()
+	cfg, err := groups.Parse("test.ini", []byte(text))
 	if err != nil {
 		t.Fatalf("configuration: %v", err)
 	}
@@ -50,8 +58,7 @@ func serveConfig(t *testing.T, text string, names []string, opt auth.ConfiguredO
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.ts, f.rec = newTestServer(t, &sftpserver.Server{Auth: a, FS: sftpserver.EffectiveFS(opt.Storage), Policy: sftpserver.EffectivePolicy()})
-	return f
+	return &sftpserver.Server{Auth: a, FS: sftpserver.EffectiveFS(opt.Storage), Policy: sftpserver.EffectivePolicy()}
 }
 
 // expand replaces {BASE} with the fixture's directory and {KEY:name} with

@@ -21,11 +21,9 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/sftpkit/sftpkit/auth"
-	"github.com/sftpkit/sftpkit/groups"
 	"github.com/sftpkit/sftpkit/internal/opensshtest"
 	"github.com/sftpkit/sftpkit/sftpserver"
 	"github.com/sftpkit/sftpkit/sftpserver/sftptest"
-	"github.com/sftpkit/sftpkit/vfs"
 )
 
 // opensshUser is the account the OpenSSH tests log in as.
@@ -336,15 +334,7 @@ func TestOpenSSH_AppendixC(t *testing.T) {
 	e := newOpenSSHEnvWith(t, func(pub ssh.PublicKey, hash string) *sftpserver.Server {
 		text := strings.NewReplacer("{BASE}", base, "{HASH}", hash,
 			"{KEY}", strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub)))).Replace(appendixC)
-		cfg, err := groups.Parse("appendix-c.ini", []byte(text))
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := auth.NewConfigured(cfg, auth.ConfiguredOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &sftpserver.Server{Auth: a, FS: sftpserver.EffectiveFS(vfs.AccountOptions{}), Policy: sftpserver.EffectivePolicy()}
+		return configuredServer(t, text, auth.ConfiguredOptions{})
 	})
 	home := filepath.Join(base, "partners", "alice")
 	src, _ := randomFile(t, 1000)
@@ -578,15 +568,7 @@ func TestOpenSSH_MultiStep(t *testing.T) {
 	e := newOpenSSHEnvWith(t, func(pub ssh.PublicKey, hash string) *sftpserver.Server {
 		text := strings.NewReplacer("{BASE}", base, "{HASH}", hash,
 			"{KEY}", strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub)))).Replace(multiStepConfig)
-		cfg, err := groups.Parse("multi-step.ini", []byte(text))
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := auth.NewConfigured(cfg, auth.ConfiguredOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &sftpserver.Server{Auth: a, FS: sftpserver.EffectiveFS(vfs.AccountOptions{}), Policy: sftpserver.EffectivePolicy()}
+		return configuredServer(t, text, auth.ConfiguredOptions{})
 	})
 	succeeded := func() []sftpserver.Event {
 		var out []sftpserver.Event

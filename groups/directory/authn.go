@@ -10,6 +10,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/sftpkit/sftpkit/auth"
+	"github.com/sftpkit/sftpkit/keys"
 )
 
 // Account is what an authenticated SFTP connection is, carried in
@@ -28,19 +29,27 @@ type Account struct {
 // sftp-module-disabled, sftp-disabled, inactive, contact, bad-credentials,
 // key-…) is the auth.Failure's for the server's events.
 type Authenticator struct {
-	d     *Directory
-	dummy string // hashed to spend the same work for unknown logins
+	d *Directory
 }
 
 // Authenticator returns the directory's authenticator.
 func (d *Directory) Authenticator() (*Authenticator, error) {
-	secret := make([]byte, 24)
-	rand.Read(secret)
-	h, err := auth.HashPassword(string(secret))
-	if err != nil {
+	if _, err := d.dummyHash(); err != nil {
 		return nil, err
 	}
-	return &Authenticator{d: d, dummy: h}, nil
+	return &Authenticator{d: d}, nil
+}
+
+// dummyHash returns a hash of a random secret, made once: verifying a
+// password against it spends the same work as against a real one, for
+// logins that do not exist.
+func (d *Directory) dummyHash() (string, error) {
+	d.dummyOnce.Do(func() {
+		secret := make([]byte, 24)
+		rand.Read(secret)
+		d.dummy, d.dummyErr = auth.HashPassword(string(secret))
+	})
+	return d.dummy, d.dummyErr
 }
 
 var _ auth.Authenticator = (*Authenticator)(nil)
@@ -68,19 +77,17 @@ func (a *Authenticator) Setup(ctx context.Context, c auth.ConnInfo, cfg *ssh.Ser
 	}
 	cfg.PublicKeyCallback = func(m ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
 		// Only offered: accept it for the signature check, decide nothing.
-		if _, err := a.key(ctx, c, m.User(), key); err != nil {
+		if _, _, err := a.key(ctx, c, m.User(), key); err != nil {
 			return nil, err
 		}
 		return &ssh.Permissions{}, nil
 	}
 	cfg.VerifiedPublicKeyCallback = func(m ssh.ConnMetadata, key ssh.PublicKey, _ *ssh.Permissions, _ string) (*ssh.Permissions, error) {
-		u, err := a.key(ctx, c, m.User(), key)
+		u, k, err := a.key(ctx, c, m.User(), key)
 		if err != nil {
 			return nil, err
 		}
-		if k, err := a.d.keys.Find(ctx, u.ID, key); err == nil {
-			a.d.keys.Touch(ctx, u.ID, k.ID, a.d.now())
-		}
+		a.d.keys.Touch(ctx, u.ID, k.ID, a.d.now())
 		id := &auth.Identity{User: m.User(), Methods: []string{auth.MethodPublicKey},
 			KeyFingerprint: ssh.FingerprintSHA256(key), Value: &Account{User: u.ID, Tenant: u.Tenant}}
 		return id.Permissions(), nil
@@ -99,7 +106,7 @@ func refusal(login string, err error) error {
 
 func (a *Authenticator) password(ctx context.Context, c auth.ConnInfo, login string, password []byte, method string) (*ssh.Permissions, error) {
 	u, _, err := a.d.Login(ctx, login, c.LocalAddr)
-	hash := a.dummy
+	hash, _ := a.d.dummyHash()
 	if err == nil && u.PasswordHash != "" {
 		hash = u.PasswordHash
 	}
@@ -114,20 +121,21 @@ func (a *Authenticator) password(ctx context.Context, c auth.ConnInfo, login str
 	return id.Permissions(), nil
 }
 
-// key checks that key is one of the login's usable keys.
-func (a *Authenticator) key(ctx context.Context, c auth.ConnInfo, login string, key ssh.PublicKey) (User, error) {
+// key checks that key is one of the login's usable keys and returns the
+// user and the stored key.
+func (a *Authenticator) key(ctx context.Context, c auth.ConnInfo, login string, key ssh.PublicKey) (User, keys.Key, error) {
 	u, _, err := a.d.Login(ctx, login, c.LocalAddr)
 	if err != nil {
-		return User{}, refusal(login, err)
+		return User{}, keys.Key{}, refusal(login, err)
 	}
 	k, err := a.d.keys.Find(ctx, u.ID, key)
+	if err == nil {
+		err = k.Usable(a.d.now(), sourceAddr(c.RemoteAddr))
+	}
 	if err != nil {
-		return User{}, &auth.Failure{Reason: auth.ReasonBadCredentials, User: login}
+		return User{}, keys.Key{}, &auth.Failure{Reason: auth.ReasonBadCredentials, User: login}
 	}
-	if err := k.Usable(a.d.now(), sourceAddr(c.RemoteAddr)); err != nil {
-		return User{}, &auth.Failure{Reason: auth.ReasonBadCredentials, User: login}
-	}
-	return u, nil
+	return u, k, nil
 }
 
 func sourceAddr(a net.Addr) netip.Addr {

@@ -65,6 +65,7 @@ type Directory struct {
 	replaceID  bool
 	dummyOnce  sync.Once
 	dummy      string
+	dummyErr   error
 }
 
 // New returns a Directory.

@@ -168,9 +168,29 @@ func (t memTx) Tenant(id string) (Tenant, error) {
 }
 
 func (t memTx) Tenants() ([]Tenant, error) {
-	out := slices.Collect(maps.Values(t.st.tenants))
-	slices.SortFunc(out, func(a, b Tenant) int { return a.Created.Compare(b.Created) })
-	return out, nil
+	return selectSorted(t.st.tenants, func(Tenant) bool { return true },
+		func(a, b Tenant) int { return byCreated(a.Created, b.Created, a.ID, b.ID) }), nil
+}
+
+// selectSorted returns the values of m that keep accepts, ordered by cmp.
+func selectSorted[K comparable, V any](m map[K]V, keep func(V) bool, cmp func(a, b V) int) []V {
+	var out []V
+	for _, v := range m {
+		if keep(v) {
+			out = append(out, v)
+		}
+	}
+	slices.SortFunc(out, cmp)
+	return out
+}
+
+// byCreated orders oldest first, then by ID (the SQL store's ORDER BY
+// created, id).
+func byCreated(a, b time.Time, idA, idB string) int {
+	if c := a.Compare(b); c != 0 {
+		return c
+	}
+	return strings.Compare(idA, idB)
 }
 
 func (t memTx) PutTenant(v Tenant) error { t.st.tenants[v.ID] = v; return nil }
@@ -224,19 +244,8 @@ func (t memTx) UserByCustomLogin(tenant, login string) (User, error) {
 }
 
 func (t memTx) Users(tenant string) ([]User, error) {
-	var out []User
-	for _, u := range t.st.users {
-		if u.Tenant == tenant {
-			out = append(out, u)
-		}
-	}
-	slices.SortFunc(out, func(a, b User) int {
-		if c := a.Created.Compare(b.Created); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	return out, nil
+	return selectSorted(t.st.users, func(u User) bool { return u.Tenant == tenant },
+		func(a, b User) int { return byCreated(a.Created, b.Created, a.ID, b.ID) }), nil
 }
 
 func (t memTx) PutUser(u User) error { t.st.users[u.ID] = u; return nil }
@@ -289,43 +298,20 @@ func (t memTx) Project(id string) (Project, error) {
 }
 
 func (t memTx) Projects(tenant string) ([]Project, error) {
-	var out []Project
-	for _, p := range t.st.projects {
-		if p.Tenant == tenant {
-			out = append(out, p)
-		}
-	}
-	slices.SortFunc(out, func(a, b Project) int {
-		if c := a.Created.Compare(b.Created); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	return out, nil
+	return selectSorted(t.st.projects, func(p Project) bool { return p.Tenant == tenant },
+		func(a, b Project) int { return byCreated(a.Created, b.Created, a.ID, b.ID) }), nil
 }
 
 func (t memTx) PutProject(p Project) error { t.st.projects[p.ID] = p; return nil }
 
 func (t memTx) Members(project string) ([]Member, error) {
-	var out []Member
-	for k, m := range t.st.members {
-		if k[0] == project {
-			out = append(out, m)
-		}
-	}
-	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.User, b.User) })
-	return out, nil
+	return selectSorted(t.st.members, func(m Member) bool { return m.Project == project },
+		func(a, b Member) int { return strings.Compare(a.User, b.User) }), nil
 }
 
 func (t memTx) Memberships(user string) ([]Member, error) {
-	var out []Member
-	for k, m := range t.st.members {
-		if k[1] == user {
-			out = append(out, m)
-		}
-	}
-	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.Project, b.Project) })
-	return out, nil
+	return selectSorted(t.st.members, func(m Member) bool { return m.User == user },
+		func(a, b Member) int { return strings.Compare(a.Project, b.Project) }), nil
 }
 
 func (t memTx) PutMember(m Member) error {

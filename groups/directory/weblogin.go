@@ -42,7 +42,9 @@ func (d *Directory) WebLogin(ctx context.Context, email, password string) (User,
 		return User{}, err
 	}
 	if len(candidates) == 0 {
-		auth.VerifyPassword(d.dummyHash(), password)
+		if h, err := d.dummyHash(); err == nil {
+			auth.VerifyPassword(h, password)
+		}
 		return User{}, ErrBadCredentials
 	}
 	var match []User
@@ -55,17 +57,6 @@ func (d *Directory) WebLogin(ctx context.Context, email, password string) (User,
 		return User{}, ErrBadCredentials
 	}
 	return match[0], nil
-}
-
-// dummyHash returns a hash that no password matches, made once.
-func (d *Directory) dummyHash() string {
-	d.dummyOnce.Do(func() {
-		a, err := d.Authenticator()
-		if err == nil {
-			d.dummy = a.dummy
-		}
-	})
-	return d.dummy
 }
 
 // FindKey finds a key of the acting user's tenant by its ID, among the

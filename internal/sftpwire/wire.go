@@ -258,25 +258,26 @@ func (c *Conn) nextPacket() error {
 		return buf[start:], err
 	}
 	// takeHandle reads a handle string (length first) if one of at most
-	// maxHandle bytes fits in the packet.
-	takeHandle := func() (string, bool, error) {
+	// maxHandle bytes fits in the packet. The bytes stay in buf: maps are
+	// indexed with string(handle), which does not allocate.
+	takeHandle := func() ([]byte, bool, error) {
 		if rest < 4 {
-			return "", false, nil
+			return nil, false, nil
 		}
 		l, err := take(4)
 		if err != nil {
-			return "", false, err
+			return nil, false, err
 		}
 		n := binary.BigEndian.Uint32(l)
 		if n > maxHandle || n > rest {
-			return "", false, nil
+			return nil, false, nil
 		}
 		h, err := take(n)
-		return string(h), err == nil, err
+		return h, err == nil, err
 	}
 
 	isAppendOpen := false
-	var handle string
+	var handle []byte
 	examined := rest >= 4
 	if examined {
 		idb, err := take(4) // request id, or INIT's version
@@ -364,12 +365,12 @@ func (c *Conn) nextPacket() error {
 			c.waitLocked(c.lastOpen)
 		case typeWrite:
 			c.waitLocked(c.lastOpen)
-			if c.appendHandles[handle] {
+			if c.appendHandles[string(handle)] {
 				c.waitLocked(c.sent)
 			}
 		case typeClose:
-			delete(c.appendHandles, handle)
-			delete(c.files, handle)
+			delete(c.appendHandles, string(handle))
+			delete(c.files, string(handle))
 		}
 	}
 	c.sent++
@@ -382,10 +383,10 @@ func (c *Conn) nextPacket() error {
 
 // fastFile returns the fast path's file for handle, or nil, after every
 // request handed to pkg/sftp earlier has been answered.
-func (c *Conn) fastFile(handle string) *file {
+func (c *Conn) fastFile(handle []byte) *file {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	f := c.files[handle]
+	f := c.files[string(handle)]
 	if f != nil {
 		c.waitLocked(c.sent)
 		if c.closed {
